@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Deliberate faults, compiled in only with `make RNSID_BREAK=...`, to show that the harness
+//! catches a broken module. A normal build contains none of this.
+
+/// Runs the fault the module was built with, if any.
+#[cfg(not(rnsid_break))]
+pub(crate) fn on_load() {}
+
+/// `RNSID_BREAK=panic`: a Rust panic in module init.
+#[cfg(rnsid_break = "panic")]
+pub(crate) fn on_load() {
+    panic!("rnsid: deliberate panic (built with RNSID_BREAK=panic)");
+}
+
+/// `RNSID_BREAK=oob`: reads one byte past a heap allocation, which KASAN reports.
+#[cfg(rnsid_break = "oob")]
+pub(crate) fn on_load() {
+    use kernel::prelude::*;
+
+    let Ok(buf) = KVec::<u8>::from_elem(0u8, 8, GFP_KERNEL) else {
+        return;
+    };
+    // SAFETY: none, on purpose: this reads one byte past the end of `buf`'s allocation so that
+    // KASAN reports a slab-out-of-bounds access.
+    let byte = unsafe { buf.as_ptr().add(8).read_volatile() };
+    pr_info!("read past the end: {}\n", byte);
+}
+
+/// `RNSID_BREAK=symbol`: calls a function no kernel exports, which modpost refuses.
+#[cfg(rnsid_break = "symbol")]
+pub(crate) fn on_load() {
+    extern "C" {
+        fn rnsid_no_such_symbol();
+    }
+    // SAFETY: none, on purpose: the symbol does not exist and the module must not link.
+    unsafe { rnsid_no_such_symbol() };
+}
