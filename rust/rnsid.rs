@@ -2,17 +2,28 @@
 
 //! rnsid: the network-namespace id (nsid) teardown of `struct net`, reimplemented in Rust.
 //!
-//! This is the module's entry point. On load it reports the kernel it runs on and the network
-//! namespaces that exist, walking the real `net_namespace_list` under `net_rwsem`.
+//! On a test kernel built with rnsid's patch, `cleanup_net()` hands its nsid step to
+//! [`hook::rnsid_unhash`], and the `mode` parameter decides whether the kernel's C or one of
+//! the Rust strategies does it. Counters are in `/sys/kernel/debug/rnsid/stats`.
 
 use kernel::prelude::*;
 
 mod bindings;
 #[macro_use]
 mod series;
+mod breakage;
+mod hook;
+mod mode;
 mod net;
+mod notify;
+mod param;
+mod pernet;
+mod postcheck;
+mod stats;
+mod tracker;
+mod unhash;
 
-use net::NetListReadGuard;
+use net::NetListGuard;
 
 module_with_author! {
     type: Rnsid,
@@ -22,32 +33,56 @@ module_with_author! {
     license: "GPL",
 }
 
-struct Rnsid;
+/// The mode in force (module parameter `mode`).
+pub(crate) static MODE: mode::ModeCell = mode::ModeCell::new();
+
+/// The module. Fields drop in order: the hook goes before the pernet operations whose
+/// `pre_exit` checks its work, and debugfs last.
+struct Rnsid {
+    _hook: Option<hook::Hook>,
+    _pernet: Pin<KBox<pernet::Registration<tracker::Tracker>>>,
+    _debugfs: stats::Debugfs,
+}
 
 /// The running kernel's release string, as `uname -r` prints it.
 fn kernel_release() -> &'static str {
     // SAFETY: `init_uts_ns` is a static that lives as long as the kernel; its `release` field
     // is NUL-terminated and, once the kernel has booted, never written again.
-    let release = unsafe { core::ffi::CStr::from_ptr((&raw const bindings::init_uts_ns.name.release).cast()) };
+    let release = unsafe {
+        core::ffi::CStr::from_ptr((&raw const bindings::init_uts_ns.name.release).cast())
+    };
     release.to_str().unwrap_or("?")
 }
 
 impl kernel::Module for Rnsid {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let (count, last) = {
-            let nets = NetListReadGuard::lock();
+            let nets = NetListGuard::read();
             nets.iter()
                 .fold((0usize, 0u32), |(count, _), net| (count + 1, net.inum()))
         };
+        let pernet = KBox::pin_init(pernet::Registration::new(), GFP_KERNEL)?;
+        let hook = hook::Hook::register()?;
+        let debugfs = stats::Debugfs::new();
         pr_info!(
-            "loaded on Linux {} (built for the {} series): {} network namespace(s), newest net:[{}]\n",
+            "loaded on Linux {} (built for the {} series): {} network namespace(s), newest net:[{}]; mode {}, {}\n",
             kernel_release(),
             series::SERIES,
             count,
-            last
+            last,
+            MODE.get().name(),
+            if hook.is_some() {
+                "cleanup_net() hook registered"
+            } else {
+                "no cleanup_net() hook in this kernel: only mode=c"
+            }
         );
         breakage::on_load();
-        Ok(Rnsid)
+        Ok(Rnsid {
+            _hook: hook,
+            _pernet: pernet,
+            _debugfs: debugfs,
+        })
     }
 }
 
@@ -56,5 +91,3 @@ impl Drop for Rnsid {
         pr_info!("unloaded\n");
     }
 }
-
-mod breakage;

@@ -60,8 +60,12 @@ rnsid_run_logged() {
 	done
 	wait "$pid" && rc=0 || rc=$?
 	if [ "$rc" -ne 0 ]; then
-		echo "rnsid: $what failed (exit $rc); last lines of $log:" >&2
-		grep -E -i -B2 -A2 'error|\*\*\*' "$log" | tail -n 40 >&2 || tail -n 40 "$log" >&2
+		echo "rnsid: $what failed (exit $rc); from $log:" >&2
+		if grep -q -E -i 'error|\*\*\*' "$log"; then
+			grep -E -i -B2 -A2 'error|\*\*\*' "$log" | tail -n 40 >&2
+		else
+			tail -n 40 "$log" >&2
+		fi
 		return "$rc"
 	fi
 	printf '   [%s] done in %dm%02ds\n' "$what" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60))

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Namespaces created, and given ids, while others are dying: the new ones
+# come after `last` and must neither lose ids nor keep ids of the dead.
+. /rnsid/lib.sh
+
+# churn: create and delete namespaces in a loop until /tmp/stop-churn exists.
+churn() {
+	i=0
+	while [ ! -e /tmp/stop-churn ]; do
+		i=$((i + 1))
+		/sbin/ip netns add "n$i" && /sbin/ip -n "n$i" netns set d1 1 2>/dev/null
+		/sbin/ip netns del "n$i"
+	done
+}
+
+pair() {
+	for ns in d1 d2 d3; do ip netns add "$ns"; done
+	ip -n d1 netns set d2 1
+	ip -n d1 netns set d3 2
+	ip -n d3 netns set d2 3
+}
+
+ignore='n[0-9]*'
+load_rnsid
+for mode in $(supported_modes); do
+	rm -f /tmp/stop-churn
+	churn &
+	churner=$!
+	teardown_check "$mode" pair d2
+	touch /tmp/stop-churn
+	wait "$churner"
+	delete_all_netns
+	check "[$mode] churn leaves no net behind" settle 60
+done
+unload_rnsid
+finish

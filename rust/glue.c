@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rnsid's C glue: the kernel macros and inline functions Rust cannot call,
+ * and the tables the kernel wants in C form (a module parameter with
+ * callbacks, a debugfs file, the cleanup_net() hook). No logic lives here:
+ * every callback forwards to Rust.
+ */
+#include <linux/debugfs.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/seq_file.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "glue.h"
+
+/* Implemented in Rust. */
+int rnsid_mode_set(const char *val);
+int rnsid_mode_get(char *buffer);
+int rnsid_stats_show(struct seq_file *m, void *v);
+bool rnsid_unhash(struct llist_node *net_kill_list, struct net *last);
+
+void rnsid_spin_lock(spinlock_t *lock)
+{
+	spin_lock(lock);
+}
+
+void rnsid_spin_unlock(spinlock_t *lock)
+{
+	spin_unlock(lock);
+}
+
+void rnsid_spin_lock_bh(spinlock_t *lock)
+{
+	spin_lock_bh(lock);
+}
+
+void rnsid_spin_unlock_bh(spinlock_t *lock)
+{
+	spin_unlock_bh(lock);
+}
+
+void *rnsid_net_generic(const struct net *net, unsigned int id)
+{
+	return net_generic(net, id);
+}
+
+void rnsid_kfree_skb(struct sk_buff *skb)
+{
+	kfree_skb(skb);
+}
+
+static int mode_set(const char *val, const struct kernel_param *kp)
+{
+	return rnsid_mode_set(val);
+}
+
+static int mode_get(char *buffer, const struct kernel_param *kp)
+{
+	return rnsid_mode_get(buffer);
+}
+
+static const struct kernel_param_ops mode_ops = {
+	.set = mode_set,
+	.get = mode_get,
+};
+module_param_cb(mode, &mode_ops, NULL, 0644);
+MODULE_PARM_DESC(mode, "nsid unhash strategy: c (default), relocated, legacy, batched (7.x) or shadow");
+
+/* Notifications to fail on purpose, to test the error path (rust/notify.rs). */
+unsigned int rnsid_fail_notify;
+module_param_named(fail_notify, rnsid_fail_notify, uint, 0644);
+MODULE_PARM_DESC(fail_notify, "make the next N RTM_DELNSID notifications fail with -ENOMEM");
+
+static int stats_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, rnsid_stats_show, inode->i_private);
+}
+
+static const struct file_operations stats_fops = {
+	.owner = THIS_MODULE,
+	.open = stats_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+struct dentry *rnsid_debugfs_create_stats(struct dentry *parent)
+{
+	return debugfs_create_file("stats", 0400, parent, NULL, &stats_fops);
+}
+
+/*
+ * The hook lives in qemu/patches (struct netns_nsid_ops); an unpatched
+ * kernel has no such symbol, so it is looked up at run time instead of
+ * linked, and the module still loads there (in mode c only).
+ */
+struct rnsid_nsid_ops {
+	bool (*unhash)(struct llist_node *net_kill_list, struct net *last);
+};
+
+static const struct rnsid_nsid_ops nsid_ops = {
+	.unhash = rnsid_unhash,
+};
+
+bool rnsid_hook_available(void)
+{
+	void *reg = __symbol_get("register_netns_nsid_ops");
+
+	if (!reg)
+		return false;
+	__symbol_put("register_netns_nsid_ops");
+	return true;
+}
+
+int rnsid_hook_register(void)
+{
+	int (*reg)(const struct rnsid_nsid_ops *ops);
+	int err;
+
+	reg = __symbol_get("register_netns_nsid_ops");
+	if (!reg)
+		return -ENOENT;
+	err = reg(&nsid_ops);
+	__symbol_put("register_netns_nsid_ops");
+	return err;
+}
+
+void rnsid_hook_unregister(void)
+{
+	void (*unreg)(const struct rnsid_nsid_ops *ops);
+
+	unreg = __symbol_get("unregister_netns_nsid_ops");
+	if (WARN_ON(!unreg))
+		return;
+	unreg(&nsid_ops);
+	__symbol_put("unregister_netns_nsid_ops");
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `RTM_DELNSID` notification, built from exported netlink pieces exactly as the kernel's
+//! static `rtnl_net_notifyid(net, RTM_DELNSID, id, 0, NULL, GFP_KERNEL)` builds it: an
+//! `nlmsghdr` of type `RTM_DELNSID` with seq 0, portid 0 and no flags, a `struct rtgenmsg` of
+//! family `AF_UNSPEC` and one `NETNSA_NSID` s32 attribute, multicast to the survivor's
+//! `RTNLGRP_NSID` listeners.
+
+use crate::{bindings, net::Net};
+use core::{
+    ffi::c_void,
+    mem::size_of,
+    ptr,
+    sync::atomic::{AtomicU32, Ordering},
+};
+use kernel::prelude::*;
+
+const fn align4(len: usize) -> usize {
+    (len + 3) & !3
+}
+
+/// `NLMSG_HDRLEN`.
+const NLMSG_HDRLEN: usize = align4(size_of::<bindings::nlmsghdr>());
+/// `NLA_HDRLEN`: a `struct nlattr` is two u16s.
+const NLA_HDRLEN: usize = align4(4);
+
+const fn nla_total_size(payload: usize) -> usize {
+    align4(NLA_HDRLEN + payload)
+}
+
+const fn nlmsg_total_size(payload: usize) -> usize {
+    align4(NLMSG_HDRLEN + payload)
+}
+
+/// `rtnl_net_get_size()`: room for the `rtgenmsg`, `NETNSA_NSID` and `NETNSA_CURRENT_NSID`.
+const MSG_PAYLOAD: usize = align4(size_of::<bindings::rtgenmsg>()) + 2 * nla_total_size(4);
+
+fn emsgsize() -> Error {
+    Error::from_errno(-bindings::RNSID_EMSGSIZE)
+}
+
+/// Notifications still to fail on purpose (module parameter `fail_notify`), to test the error
+/// path; decremented by every injected failure.
+fn inject_failure() -> bool {
+    // SAFETY: `rnsid_fail_notify` is a static `unsigned int` in the glue, only ever accessed
+    // atomically (the parameter code writes it with a plain aligned store).
+    let left = unsafe { AtomicU32::from_ptr(&raw mut bindings::rnsid_fail_notify) };
+    left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+/// Tells `net`'s `RTNLGRP_NSID` listeners that `id` was removed.
+///
+/// On failure the listeners are told of the error with `rtnl_set_sk_err()`, as the C does, and
+/// the error is returned for the statistics; the caller goes on either way.
+pub(crate) fn delnsid(net: Net<'_>, id: i32) -> Result {
+    let result = if inject_failure() {
+        Err(ENOMEM)
+    } else {
+        send(net, id)
+    };
+    if let Err(err) = result {
+        // SAFETY: `net` is live (type invariant of `Net`).
+        unsafe {
+            bindings::rtnl_set_sk_err(net.as_ptr(), bindings::RNSID_RTNLGRP_NSID, err.to_errno())
+        };
+    }
+    result
+}
+
+fn send(net: Net<'_>, id: i32) -> Result {
+    // `nlmsg_new()`.
+    // SAFETY: plain allocation; `GFP_KERNEL` because the nsid step may sleep.
+    let skb = unsafe {
+        bindings::__alloc_skb(
+            nlmsg_total_size(MSG_PAYLOAD) as u32,
+            kernel::bindings::GFP_KERNEL,
+            0,
+            bindings::RNSID_NUMA_NO_NODE,
+        )
+    };
+    if skb.is_null() {
+        return Err(ENOMEM);
+    }
+    // SAFETY: `skb` is a fresh, exclusively owned buffer.
+    if let Err(err) = unsafe { fill(skb, id) } {
+        // SAFETY: we own `skb` and nobody else saw it.
+        unsafe { bindings::rnsid_kfree_skb(skb) };
+        return Err(err);
+    }
+    // SAFETY: `skb` holds a complete message; `rtnl_notify` consumes it. `net` is live.
+    unsafe {
+        bindings::rtnl_notify(
+            skb,
+            net.as_ptr(),
+            0,
+            bindings::RNSID_RTNLGRP_NSID,
+            ptr::null_mut(),
+            kernel::bindings::GFP_KERNEL,
+        )
+    };
+    Ok(())
+}
+
+/// `rtnl_net_fill()` for `RTM_DELNSID`.
+///
+/// # Safety
+///
+/// `skb` must be a valid, linear, exclusively owned `sk_buff`.
+unsafe fn fill(skb: *mut bindings::sk_buff, id: i32) -> Result {
+    // SAFETY: `skb` is valid (caller). These are `skb_tailroom()` and `skb_tail_pointer()` on
+    // a kernel whose `sk_buff_data_t` is an offset from `head` (64-bit).
+    let tailroom = |skb: *mut bindings::sk_buff| unsafe {
+        if (*skb).data_len != 0 {
+            0
+        } else {
+            ((*skb).end - (*skb).tail) as usize
+        }
+    };
+    // `nlmsg_put()`.
+    if tailroom(skb) < nlmsg_total_size(size_of::<bindings::rtgenmsg>()) {
+        return Err(emsgsize());
+    }
+    // SAFETY: there is room for the header and the `rtgenmsg` (checked above).
+    let nlh = unsafe {
+        bindings::__nlmsg_put(
+            skb,
+            0,
+            0,
+            bindings::RNSID_RTM_DELNSID,
+            size_of::<bindings::rtgenmsg>() as i32,
+            0,
+        )
+    };
+    // SAFETY: `nlmsg_data()`: the `rtgenmsg` follows the header, inside the room just reserved.
+    unsafe {
+        let rth = nlh.byte_add(NLMSG_HDRLEN).cast::<bindings::rtgenmsg>();
+        (*rth).rtgen_family = bindings::RNSID_AF_UNSPEC as u8;
+    }
+    // `nla_put_s32()`.
+    // SAFETY: `id` is 4 readable bytes; `nla_put` checks the room itself.
+    let err = unsafe {
+        bindings::nla_put(
+            skb,
+            bindings::RNSID_NETNSA_NSID,
+            size_of::<i32>() as i32,
+            (&raw const id).cast::<c_void>(),
+        )
+    };
+    if err != 0 {
+        return Err(emsgsize());
+    }
+    // `nlmsg_end()`.
+    // SAFETY: `nlh` lies inside the skb's linear data, before the tail.
+    unsafe {
+        let tail = (*skb).head.add((*skb).tail as usize);
+        (*nlh).nlmsg_len = tail.offset_from(nlh.cast::<u8>()) as u32;
+    }
+    Ok(())
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What rnsid counts, and `/sys/kernel/debug/rnsid/stats`, which shows it.
+
+use crate::{bindings, mode::Mode};
+use core::{
+    ffi::{c_int, c_void},
+    fmt::{self, Write},
+    sync::atomic::{AtomicI64, AtomicU64, Ordering},
+};
+
+/// The counters of one mode.
+pub(crate) struct ModeStats {
+    /// `cleanup_net()` runs that entered the hook in this mode.
+    pub(crate) cleanups: AtomicU64,
+    /// Dying nets unhashed (or, in `c` and `shadow`, seen being unhashed by the C).
+    pub(crate) nets: AtomicU64,
+    /// Ids removed from survivors by Rust.
+    pub(crate) ids_removed: AtomicU64,
+    /// `RTM_DELNSID` notifications sent by Rust.
+    pub(crate) notified: AtomicU64,
+    /// Notifications that failed (reported to listeners with `rtnl_set_sk_err()`).
+    pub(crate) notify_failed: AtomicU64,
+    /// `shadow`: (survivor, id) pairs where the prediction and the C disagreed.
+    pub(crate) shadow_mismatches: AtomicU64,
+    /// `shadow`: pairs checked.
+    pub(crate) shadow_checked: AtomicU64,
+    /// Time spent in the unhash step, in ns.
+    pub(crate) unhash_ns: AtomicU64,
+    /// Time the module held `net_rwsem` for write, in ns (`legacy`).
+    pub(crate) rwsem_ns: AtomicU64,
+}
+
+impl ModeStats {
+    const fn new() -> Self {
+        Self {
+            cleanups: AtomicU64::new(0),
+            nets: AtomicU64::new(0),
+            ids_removed: AtomicU64::new(0),
+            notified: AtomicU64::new(0),
+            notify_failed: AtomicU64::new(0),
+            shadow_mismatches: AtomicU64::new(0),
+            shadow_checked: AtomicU64::new(0),
+            unhash_ns: AtomicU64::new(0),
+            rwsem_ns: AtomicU64::new(0),
+        }
+    }
+}
+
+/// All of rnsid's counters.
+pub(crate) struct Stats {
+    modes: [ModeStats; Mode::ALL.len()],
+    /// Nets rnsid's pernet `init` ran for and `exit` has not yet.
+    pub(crate) live_nets: AtomicI64,
+    /// Post-conditions found broken after a `cleanup_net()` (see `postcheck.rs`).
+    pub(crate) postcondition_failures: AtomicU64,
+    /// Batches whose post-conditions could not be checked (allocation failed).
+    pub(crate) unchecked_batches: AtomicU64,
+}
+
+impl Stats {
+    const fn new() -> Self {
+        Self {
+            modes: [const { ModeStats::new() }; Mode::ALL.len()],
+            live_nets: AtomicI64::new(0),
+            postcondition_failures: AtomicU64::new(0),
+            unchecked_batches: AtomicU64::new(0),
+        }
+    }
+
+    /// The counters of `mode`.
+    pub(crate) fn mode(&self, mode: Mode) -> &ModeStats {
+        &self.modes[mode.index()]
+    }
+}
+
+/// The module's counters.
+pub(crate) static STATS: Stats = Stats::new();
+
+/// Adds `n` to a counter.
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+/// Nanoseconds on the monotonic clock.
+pub(crate) fn now_ns() -> u64 {
+    // SAFETY: `ktime_get()` may be called from any context once timekeeping is up.
+    let t = unsafe { bindings::ktime_get() };
+    u64::try_from(t).unwrap_or(0)
+}
+
+fn render(w: &mut impl Write, mode: Mode) -> fmt::Result {
+    let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    writeln!(w, "mode: {}", mode.name())?;
+    writeln!(w, "live_nets: {}", STATS.live_nets.load(Ordering::Relaxed))?;
+    writeln!(
+        w,
+        "postcondition_failures: {}",
+        get(&STATS.postcondition_failures)
+    )?;
+    writeln!(w, "unchecked_batches: {}", get(&STATS.unchecked_batches))?;
+    writeln!(
+        w,
+        "{:<10} {:>8} {:>8} {:>11} {:>9} {:>13} {:>17} {:>14} {:>12} {:>12}",
+        "mode",
+        "cleanups",
+        "nets",
+        "ids_removed",
+        "notified",
+        "notify_failed",
+        "shadow_mismatches",
+        "shadow_checked",
+        "unhash_ns",
+        "rwsem_ns"
+    )?;
+    for m in Mode::ALL {
+        let s = STATS.mode(m);
+        writeln!(
+            w,
+            "{:<10} {:>8} {:>8} {:>11} {:>9} {:>13} {:>17} {:>14} {:>12} {:>12}",
+            m.name(),
+            get(&s.cleanups),
+            get(&s.nets),
+            get(&s.ids_removed),
+            get(&s.notified),
+            get(&s.notify_failed),
+            get(&s.shadow_mismatches),
+            get(&s.shadow_checked),
+            get(&s.unhash_ns),
+            get(&s.rwsem_ns)
+        )?;
+    }
+    Ok(())
+}
+
+/// A `seq_file` being filled.
+struct SeqFile(*mut bindings::seq_file);
+
+impl Write for SeqFile {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // SAFETY: `self.0` is the `seq_file` of a running `show` callback; `s` is readable.
+        let err = unsafe { bindings::seq_write(self.0, s.as_ptr().cast(), s.len()) };
+        if err == 0 {
+            Ok(())
+        } else {
+            Err(fmt::Error)
+        }
+    }
+}
+
+/// The `show` callback of `rnsid/stats` (see `glue.c`).
+///
+/// # Safety
+///
+/// Called by the `seq_file` code only, with a valid `m`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rnsid_stats_show(
+    m: *mut bindings::seq_file,
+    _v: *mut c_void,
+) -> c_int {
+    // A short write makes seq_file retry with a larger buffer; nothing to report here.
+    let _ = render(&mut SeqFile(m), crate::MODE.get());
+    0
+}
+
+/// The `rnsid` debugfs directory; removed on drop.
+///
+/// # Invariants
+///
+/// `dir` is what `debugfs_create_dir()` returned (possibly an error pointer, which every
+/// debugfs call accepts and ignores).
+pub(crate) struct Debugfs {
+    dir: *mut bindings::dentry,
+}
+
+// SAFETY: the dentry pointer is only handed back to debugfs, from any task.
+unsafe impl Send for Debugfs {}
+// SAFETY: `Debugfs` offers no access through shared references.
+unsafe impl Sync for Debugfs {}
+
+impl Debugfs {
+    /// Creates `rnsid/stats` (root only).
+    pub(crate) fn new() -> Self {
+        // SAFETY: the name is a NUL-terminated static string; a null parent means the root.
+        let dir = unsafe { bindings::debugfs_create_dir(c"rnsid".as_ptr(), core::ptr::null_mut()) };
+        // SAFETY: `dir` came from `debugfs_create_dir()`.
+        unsafe { bindings::rnsid_debugfs_create_stats(dir) };
+        // INVARIANT: `dir` is what `debugfs_create_dir()` returned.
+        Self { dir }
+    }
+}
+
+impl Drop for Debugfs {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant; removes the directory and the file in it, waiting for
+        // readers to leave.
+        unsafe { bindings::debugfs_remove(self.dir) };
+    }
+}
