@@ -4,8 +4,9 @@
 //! `glue.c` declares it; these are its callbacks.
 
 use crate::{hook, mode::Mode, series, MODE};
-use core::ffi::{c_char, c_int, CStr};
+use core::ffi::{c_char, c_int};
 use kernel::prelude::*;
+use kernel::str::CStr;
 
 /// Why `mode` cannot be switched to a given value on this kernel, if it cannot.
 fn refusal(mode: Mode) -> Option<&'static str> {
@@ -26,12 +27,15 @@ fn refusal(mode: Mode) -> Option<&'static str> {
 /// Called by the module parameter code only, with a NUL-terminated `val`.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rnsid_mode_set(val: *const c_char) -> c_int {
-    // SAFETY: the parameter code passes a NUL-terminated string.
-    let bytes = unsafe { CStr::from_ptr(val) }.to_bytes();
+    // SAFETY: the parameter code passes a NUL-terminated string that outlives this call.
+    let value = unsafe { CStr::from_char_ptr(val.cast()) }
+        .to_str()
+        .unwrap_or("?");
+    let bytes = value.as_bytes();
     let Some(mode) = Mode::parse(bytes) else {
         pr_err!(
             "mode: unknown value '{}' (want c, relocated, legacy, batched or shadow)\n",
-            core::str::from_utf8(bytes).unwrap_or("?").trim_end()
+            value.trim_end()
         );
         return EINVAL.to_errno();
     };

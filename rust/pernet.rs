@@ -161,7 +161,7 @@ impl<T: Operations> Registration<T> {
     /// Registers `T`; `init` runs for every existing net before this returns.
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         // kzalloc() aligns to at least 8 bytes on every architecture rnsid runs on.
-        kernel::build_assert!(core::mem::align_of::<T::Data>() <= 8);
+        build_assert!(core::mem::align_of::<T::Data>() <= 8);
         try_pin_init!(&this in Self {
             ops <- Opaque::ffi_init(|slot: *mut bindings::pernet_operations| {
                 let ops = bindings::pernet_operations {
@@ -183,8 +183,10 @@ impl<T: Operations> Registration<T> {
             // Registered last, once `ops` is in its pinned place; a failure unwinds `ops`.
             _t: {
                 // SAFETY: `this` points to the value being initialised, whose `ops` was written
-                // just above and will not move.
-                let ops = unsafe { Opaque::raw_get(&raw const (*this.as_ptr()).ops) };
+                // just above and will not move. `Opaque<T>` is `repr(transparent)` over `T`.
+                let ops = unsafe { &raw const (*this.as_ptr()).ops }
+                    .cast::<bindings::pernet_operations>()
+                    .cast_mut();
                 // SAFETY: `ops` is a complete `pernet_operations` that outlives the
                 // registration (unregistered in `drop`).
                 kernel::error::to_result(unsafe { bindings::register_pernet_subsys(ops) })?;

@@ -49,7 +49,7 @@ fn kernel_release() -> &'static str {
     // SAFETY: `init_uts_ns` is a static that lives as long as the kernel; its `release` field
     // is NUL-terminated and, once the kernel has booted, never written again.
     let release = unsafe {
-        core::ffi::CStr::from_ptr((&raw const bindings::init_uts_ns.name.release).cast())
+        kernel::str::CStr::from_char_ptr((&raw const bindings::init_uts_ns.name.release).cast())
     };
     release.to_str().unwrap_or("?")
 }

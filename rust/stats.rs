@@ -181,8 +181,10 @@ unsafe impl Sync for Debugfs {}
 impl Debugfs {
     /// Creates `rnsid/stats` (root only).
     pub(crate) fn new() -> Self {
+        let name = b"rnsid\0";
         // SAFETY: the name is a NUL-terminated static string; a null parent means the root.
-        let dir = unsafe { bindings::debugfs_create_dir(c"rnsid".as_ptr(), core::ptr::null_mut()) };
+        let dir =
+            unsafe { bindings::debugfs_create_dir(name.as_ptr().cast(), core::ptr::null_mut()) };
         // SAFETY: `dir` came from `debugfs_create_dir()`.
         unsafe { bindings::rnsid_debugfs_create_stats(dir) };
         // INVARIANT: `dir` is what `debugfs_create_dir()` returned.
