@@ -3,15 +3,11 @@
 . /rnsid/lib.sh
 
 mesh() {
-	for ns in m1 m2 m3 m4; do ip netns add "$ns"; done
-	id=1
-	for a in m1 m2 m3 m4; do
-		for b in m1 m2 m3 m4; do
-			[ "$a" = "$b" ] && continue
-			ip -n "$a" netns set "$b" "$id"
-			id=$((id + 1))
-		done
-	done
+	add_netns m1 m2 m3 m4
+	set_ids m1 m2 1 m3 2 m4 3
+	set_ids m2 m1 4 m3 5 m4 6
+	set_ids m3 m1 7 m2 8 m4 9
+	set_ids m4 m1 10 m2 11 m3 12
 }
 
 load_rnsid

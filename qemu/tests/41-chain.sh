@@ -4,10 +4,10 @@
 . /rnsid/lib.sh
 
 chain() {
-	for ns in c1 c2 c3 c4; do ip netns add "$ns"; done
-	ip -n c1 netns set c2 10
-	ip -n c2 netns set c3 20
-	ip -n c3 netns set c4 30
+	add_netns c1 c2 c3 c4
+	set_ids c1 c2 10
+	set_ids c2 c3 20
+	set_ids c3 c4 30
 }
 
 load_rnsid

@@ -4,10 +4,9 @@
 . /rnsid/lib.sh
 
 selfish() {
-	for ns in s1 s2; do ip netns add "$ns"; done
-	ip -n s1 netns set s1 7
-	ip -n s1 netns set s2 8
-	ip -n s2 netns set s1 9
+	add_netns s1 s2
+	set_ids s1 s1 7 s2 8
+	set_ids s2 s1 9
 }
 
 load_rnsid

@@ -4,11 +4,9 @@
 . /rnsid/lib.sh
 
 one_way() {
-	for ns in o1 o2 o3 o4; do ip netns add "$ns"; done
-	ip -n o1 netns set o2 1
-	ip -n o1 netns set o3 2
-	ip -n o4 netns set o1 3
-	ip -n o4 netns set o2 4
+	add_netns o1 o2 o3 o4
+	set_ids o1 o2 1 o3 2
+	set_ids o4 o1 3 o2 4
 }
 
 load_rnsid

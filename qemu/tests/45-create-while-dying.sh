@@ -14,10 +14,9 @@ churn() {
 }
 
 pair() {
-	for ns in d1 d2 d3; do ip netns add "$ns"; done
-	ip -n d1 netns set d2 1
-	ip -n d1 netns set d3 2
-	ip -n d3 netns set d2 3
+	add_netns d1 d2 d3
+	set_ids d1 d2 1 d3 2
+	set_ids d3 d2 3
 }
 
 ignore='n[0-9]*'

@@ -9,8 +9,8 @@ for mode in $(supported_modes); do
 	case $mode in relocated | legacy | batched) ;; *) continue ;; esac
 	ran=1
 	set_mode "$mode"
-	for ns in f1 f2; do ip netns add "$ns"; done
-	ip -n f1 netns set f2 4
+	add_netns f1 f2
+	set_ids f1 f2 4
 	base_failed=$(mode_stat "$mode" notify_failed)
 	start_monitors f1
 	echo 1 >/sys/module/rnsid/parameters/fail_notify
