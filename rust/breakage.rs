@@ -4,7 +4,10 @@
 //! catches a broken module. A normal build contains none of this.
 
 /// Runs the fault the module was built with, if any.
-#[cfg(not(rnsid_break))]
+///
+/// `cfg(rnsid_break)` alone would not do: with `--cfg rnsid_break="panic"` only the name-value
+/// form is set.
+#[cfg(not(any(rnsid_break = "panic", rnsid_break = "oob", rnsid_break = "symbol")))]
 pub(crate) fn on_load() {}
 
 /// `RNSID_BREAK=panic`: a Rust panic in module init.
