@@ -10,7 +10,8 @@ QEMU_ACCEL ?= auto
 CLIPPY ?=
 RNSID_BREAK ?=
 CHECK_KERNELS ?= 6.12 7.3
-CHECK_FLAVOUR ?= debug
+CHECK_FLAVOURS ?= debug plain
+CHECK_DEBUG_MODES ?= relocated
 export RNSID_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rnsid
 
 kernel_args = $(if $(KDIR),--kdir $(KDIR),--kernel $(KERNEL) --flavour $(FLAVOUR))
@@ -33,7 +34,8 @@ run:
 	@scripts/run $(kernel_args) --accel $(QEMU_ACCEL)
 
 check:
-	@scripts/check --kernels "$(CHECK_KERNELS)" --flavour $(CHECK_FLAVOUR) --accel $(QEMU_ACCEL) \
+	@scripts/check --kernels "$(CHECK_KERNELS)" --flavours "$(CHECK_FLAVOURS)" \
+		--debug-modes "$(CHECK_DEBUG_MODES)" --accel $(QEMU_ACCEL) \
 		$(if $(RNSID_BREAK),--break $(RNSID_BREAK))
 
 fmt:
@@ -65,6 +67,7 @@ help:
 	@echo '  CLIPPY=$(CLIPPY)          1: build the module with clippy; any warning fails'
 	@echo '  RNSID_BREAK=$(RNSID_BREAK)  panic, oob or symbol: a deliberately broken module'
 	@echo '  CHECK_KERNELS=$(CHECK_KERNELS)  series `make check` tests'
-	@echo '  CHECK_FLAVOUR=$(CHECK_FLAVOUR)  flavour `make check` tests'
+	@echo '  CHECK_FLAVOURS=$(CHECK_FLAVOURS)  flavours `make check` tests'
+	@echo '  CHECK_DEBUG_MODES=$(CHECK_DEBUG_MODES)  modes the scenarios run in on debug kernels (plain: all)'
 	@echo '  RNSID_CACHE=$(RNSID_CACHE)'
 	@echo '               where kernel sources, builds and bindgen are cached'

@@ -148,9 +148,13 @@ set_mode() {
 	echo "$1" >"$RNSID_MODE"
 }
 
-# The modes this kernel accepts, c first.
+# The modes this kernel accepts, c first; only those in $RNSID_MODES if set
+# (rnsid.modes= on the kernel command line).
 supported_modes() {
 	for m in c relocated legacy batched shadow; do
+		if [ -n "${RNSID_MODES:-}" ]; then
+			case " $RNSID_MODES " in *" $m "*) ;; *) continue ;; esac
+		fi
 		set_mode "$m" 2>/dev/null && printf '%s ' "$m"
 	done
 	set_mode c
