@@ -20,8 +20,14 @@ web() {
 
 load_rnsid
 for mode in $(supported_modes); do
-	teardown_check "$mode" web "b2 b3 b5" batch
-	echo "[$mode] the 3 victims died in $victim_cleanups cleanup_net() run(s)"
+	# Releasing them together makes one batch likely, not certain: the netns
+	# work may start between two releases. Try again rather than report a
+	# batch that did not happen.
+	for attempt in 1 2 3; do
+		teardown_check "$mode" web "b2 b3 b5" batch
+		echo "[$mode] attempt $attempt: the 3 victims died in $victim_cleanups cleanup_net() run(s)"
+		[ "$victim_cleanups" -lt 3 ] && break
+	done
 	check "[$mode] the hook saw all 3 victims" [ "$victim_nets" = 3 ]
 	check "[$mode] at least two of them died in one cleanup_net()" [ "$victim_cleanups" -lt 3 ]
 done
