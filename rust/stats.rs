@@ -99,9 +99,17 @@ fn render(w: &mut impl Write, mode: Mode) -> fmt::Result {
         get(&STATS.postcondition_failures)
     )?;
     writeln!(w, "unchecked_batches: {}", get(&STATS.unchecked_batches))?;
-    writeln!(
-        w,
-        "{:<10} {:>8} {:>8} {:>11} {:>9} {:>13} {:>17} {:>14} {:>12} {:>12}",
+    // One format for the header and every row, so that the columns line up.
+    macro_rules! row {
+        ($($field:expr),+) => {
+            writeln!(
+                w,
+                "{:<10} {:>8} {:>8} {:>11} {:>9} {:>13} {:>17} {:>14} {:>12} {:>12}",
+                $($field),+
+            )
+        };
+    }
+    row!(
         "mode",
         "cleanups",
         "nets",
@@ -115,9 +123,7 @@ fn render(w: &mut impl Write, mode: Mode) -> fmt::Result {
     )?;
     for m in Mode::ALL {
         let s = STATS.mode(m);
-        writeln!(
-            w,
-            "{:<10} {:>8} {:>8} {:>11} {:>9} {:>13} {:>17} {:>14} {:>12} {:>12}",
+        row!(
             m.name(),
             get(&s.cleanups),
             get(&s.nets),
