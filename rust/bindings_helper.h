@@ -9,6 +9,7 @@
 #include <linux/ktime.h>
 #include <linux/net_namespace.h>
 #include <linux/netlink.h>
+#include <linux/rcupdate.h>
 #include <linux/rtnetlink.h>
 #include <linux/rwsem.h>
 #include <linux/seq_file.h>

@@ -3,6 +3,12 @@
 //! Deliberate faults, compiled in only with `make RNSID_BREAK=...`, to show that the harness
 //! catches a broken module. A normal build contains none of this.
 
+/// `RNSID_BREAK=skip_id0`: the Rust strategies remove id 0 but send no `RTM_DELNSID` for it.
+pub(crate) const SKIP_NOTIFY_ID0: bool = cfg!(rnsid_break = "skip_id0");
+
+/// `RNSID_BREAK=short_walk`: the Rust walk over the survivors stops one short of `last`.
+pub(crate) const SHORT_WALK: bool = cfg!(rnsid_break = "short_walk");
+
 /// Runs the fault the module was built with, if any.
 ///
 /// `cfg(rnsid_break)` alone would not do: with `--cfg rnsid_break="panic"` only the name-value

@@ -11,6 +11,8 @@
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
@@ -21,6 +23,9 @@ int rnsid_mode_set(const char *val);
 int rnsid_mode_get(char *buffer);
 int rnsid_stats_show(struct seq_file *m, void *v);
 bool rnsid_unhash(struct llist_node *net_kill_list, struct net *last);
+bool rnsid_hold_released(void);
+int rnsid_hold_write(const char *cmd);
+int rnsid_hold_show(struct seq_file *m, void *v);
 
 void rnsid_spin_lock(spinlock_t *lock)
 {
@@ -90,6 +95,54 @@ static const struct file_operations stats_fops = {
 struct dentry *rnsid_debugfs_create_stats(struct dentry *parent)
 {
 	return debugfs_create_file("stats", 0400, parent, NULL, &stats_fops);
+}
+
+/* rnsid/hold (rust/hold.rs): a held cleanup_net() sleeps here. */
+static DECLARE_WAIT_QUEUE_HEAD(hold_wq);
+
+bool rnsid_hold_wait(unsigned int timeout_ms)
+{
+	return wait_event_timeout(hold_wq, rnsid_hold_released(),
+				  msecs_to_jiffies(timeout_ms)) > 0;
+}
+
+void rnsid_hold_wake(void)
+{
+	wake_up_all(&hold_wq);
+}
+
+static int hold_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, rnsid_hold_show, inode->i_private);
+}
+
+static ssize_t hold_write(struct file *file, const char __user *ubuf,
+			  size_t len, loff_t *ppos)
+{
+	char cmd[16];
+	int err;
+
+	if (len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
+	err = rnsid_hold_write(cmd);
+	return err ? err : len;
+}
+
+static const struct file_operations hold_fops = {
+	.owner = THIS_MODULE,
+	.open = hold_open,
+	.read = seq_read,
+	.write = hold_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+struct dentry *rnsid_debugfs_create_hold(struct dentry *parent)
+{
+	return debugfs_create_file("hold", 0600, parent, NULL, &hold_fops);
 }
 
 /*

@@ -61,6 +61,7 @@ pub(crate) unsafe extern "C" fn rnsid_unhash(
     net_kill_list: *mut bindings::llist_node,
     last: *mut bindings::net,
 ) -> bool {
+    crate::hold::wait_if_armed();
     // One read per run: a mode switch never affects a `cleanup_net()` already running.
     let mode = MODE.get();
     // SAFETY: the arguments are `cleanup_net()`'s, and `cleanup` does not outlive this call.

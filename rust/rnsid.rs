@@ -12,6 +12,7 @@ mod bindings;
 #[macro_use]
 mod series;
 mod breakage;
+mod hold;
 mod hook;
 mod mode;
 mod net;
@@ -36,9 +37,11 @@ module_with_author! {
 /// The mode in force (module parameter `mode`).
 pub(crate) static MODE: mode::ModeCell = mode::ModeCell::new();
 
-/// The module. Fields drop in order: the hook goes before the pernet operations whose
+/// The module. Fields drop in order: the hold knob lets a held `cleanup_net()` go before the
+/// hook is unregistered (which waits for it), the hook goes before the pernet operations whose
 /// `pre_exit` checks its work, and debugfs last.
 struct Rnsid {
+    _hold: hold::Hold,
     _hook: Option<hook::Hook>,
     _pernet: Pin<KBox<pernet::Registration<tracker::Tracker>>>,
     _debugfs: stats::Debugfs,
@@ -79,6 +82,7 @@ impl kernel::Module for Rnsid {
         );
         breakage::on_load();
         Ok(Rnsid {
+            _hold: hold::Hold::new(),
             _hook: hook,
             _pernet: pernet,
             _debugfs: debugfs,

@@ -56,6 +56,10 @@ pub(crate) struct Stats {
     pub(crate) postcondition_failures: AtomicU64,
     /// Batches whose post-conditions could not be checked (allocation failed).
     pub(crate) unchecked_batches: AtomicU64,
+    /// `cleanup_net()` runs held in the hook through `rnsid/hold`.
+    pub(crate) held: AtomicU64,
+    /// Held runs that nobody released in time.
+    pub(crate) hold_timeouts: AtomicU64,
 }
 
 impl Stats {
@@ -65,6 +69,8 @@ impl Stats {
             live_nets: AtomicI64::new(0),
             postcondition_failures: AtomicU64::new(0),
             unchecked_batches: AtomicU64::new(0),
+            held: AtomicU64::new(0),
+            hold_timeouts: AtomicU64::new(0),
         }
     }
 
@@ -99,6 +105,8 @@ fn render(w: &mut impl Write, mode: Mode) -> fmt::Result {
         get(&STATS.postcondition_failures)
     )?;
     writeln!(w, "unchecked_batches: {}", get(&STATS.unchecked_batches))?;
+    writeln!(w, "held: {}", get(&STATS.held))?;
+    writeln!(w, "hold_timeouts: {}", get(&STATS.hold_timeouts))?;
     // One format for the header and every row, so that the columns line up.
     macro_rules! row {
         ($($field:expr),+) => {
@@ -140,11 +148,25 @@ fn render(w: &mut impl Write, mode: Mode) -> fmt::Result {
 }
 
 /// A `seq_file` being filled.
-struct SeqFile(*mut bindings::seq_file);
+///
+/// # Invariants
+///
+/// `self.0` is the `seq_file` of a `show` callback that runs for as long as the value lives.
+pub(crate) struct SeqFile(*mut bindings::seq_file);
+
+impl SeqFile {
+    /// # Safety
+    ///
+    /// `m` must be the `seq_file` of a running `show` callback that outlives the value.
+    pub(crate) unsafe fn new(m: *mut bindings::seq_file) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self(m)
+    }
+}
 
 impl Write for SeqFile {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        // SAFETY: `self.0` is the `seq_file` of a running `show` callback; `s` is readable.
+        // SAFETY: by the type invariant `self.0` is a live `seq_file`; `s` is readable.
         let err = unsafe { bindings::seq_write(self.0, s.as_ptr().cast(), s.len()) };
         if err == 0 {
             Ok(())
@@ -165,7 +187,8 @@ pub(crate) unsafe extern "C" fn rnsid_stats_show(
     _v: *mut c_void,
 ) -> c_int {
     // A short write makes seq_file retry with a larger buffer; nothing to report here.
-    let _ = render(&mut SeqFile(m), crate::MODE.get());
+    // SAFETY: `m` is the `seq_file` of this running `show` callback (caller).
+    let _ = render(&mut unsafe { SeqFile::new(m) }, crate::MODE.get());
     0
 }
 
@@ -185,7 +208,7 @@ unsafe impl Send for Debugfs {}
 unsafe impl Sync for Debugfs {}
 
 impl Debugfs {
-    /// Creates `rnsid/stats` (root only).
+    /// Creates `rnsid/stats` and `rnsid/hold` (root only).
     pub(crate) fn new() -> Self {
         let name = b"rnsid\0";
         // SAFETY: the name is a NUL-terminated static string; a null parent means the root.
@@ -193,6 +216,8 @@ impl Debugfs {
             unsafe { bindings::debugfs_create_dir(name.as_ptr().cast(), core::ptr::null_mut()) };
         // SAFETY: `dir` came from `debugfs_create_dir()`.
         unsafe { bindings::rnsid_debugfs_create_stats(dir) };
+        // SAFETY: as above.
+        unsafe { bindings::rnsid_debugfs_create_hold(dir) };
         // INVARIANT: `dir` is what `debugfs_create_dir()` returned.
         Self { dir }
     }

@@ -4,7 +4,7 @@
 //! `batched` (see [`crate::mode::Mode`]).
 
 use crate::{
-    bindings,
+    bindings, breakage,
     net::{KillIter, Net, NetIter, NetListGuard},
     notify,
     stats::now_ns,
@@ -45,9 +45,11 @@ impl<'a> Cleanup<'a> {
 
     /// The survivors, from `init_net` up to and including `last`, walked without `net_rwsem`:
     /// `cleanup_net()` is the only task that removes nets from the list.
-    pub(crate) fn survivors(&self) -> NetIter<'a> {
+    pub(crate) fn survivors(&self) -> impl Iterator<Item = Net<'a>> {
+        let last = self.last.as_ptr();
         // SAFETY: by the type invariant no net up to `last` leaves the list for `'a`.
         unsafe { NetIter::new(Some(self.last)) }
+            .filter(move |net| !(breakage::SHORT_WALK && net.as_ptr() == last))
     }
 }
 
@@ -64,6 +66,9 @@ pub(crate) struct Outcome {
 impl Outcome {
     fn notify(&mut self, survivor: Net<'_>, id: i32) {
         self.ids_removed += 1;
+        if breakage::SKIP_NOTIFY_ID0 && id == 0 {
+            return;
+        }
         match notify::delnsid(survivor, id) {
             Ok(()) => self.notified += 1,
             Err(_) => self.notify_failed += 1,

@@ -10,7 +10,7 @@
 //!
 //! See `USAGE` for the options and [`record`] for the line format.
 
-mod record;
+use nsid_tools::record;
 
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 use std::fs::{File, OpenOptions};

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The netlink requests a scenario needs, made with the netlink crates: set an nsid, make a
+//! veth pair across namespaces, list a namespace's ids; and a recorder of `RTNLGRP_NSID`.
+
+use netlink_packet_core::{
+    NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
+};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
+};
+use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+/// `RTNLGRP_NSID` from `<linux/rtnetlink.h>`.
+pub const RTNLGRP_NSID: u32 = 28;
+
+const RECV_BUF_LEN: usize = 64 * 1024;
+
+/// A request socket in one namespace.
+pub struct Rtnl {
+    sock: Socket,
+    seq: u32,
+}
+
+fn error(what: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
+impl Rtnl {
+    /// Opens one in the current namespace.
+    pub fn open() -> io::Result<Self> {
+        let mut sock = Socket::new(NETLINK_ROUTE)?;
+        sock.bind_auto()?;
+        Ok(Rtnl { sock, seq: 0 })
+    }
+
+    /// Sends `msg` and collects the answers up to the ack (or the end of the dump).
+    fn request(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+    ) -> io::Result<Vec<RouteNetlinkMessage>> {
+        self.seq += 1;
+        let mut nl = NetlinkMessage::from(msg);
+        nl.header.flags = NLM_F_REQUEST | flags;
+        nl.header.sequence_number = self.seq;
+        nl.finalize();
+        let mut buf = vec![0; nl.buffer_len()];
+        nl.serialize(&mut buf);
+        self.sock.send(&buf, 0)?;
+        let mut out = Vec::new();
+        let mut rx = vec![0u8; RECV_BUF_LEN];
+        loop {
+            let len = self.sock.recv(&mut &mut rx[..], 0)?;
+            let mut off = 0;
+            while off < len {
+                let reply = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&rx[off..len])
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                off += (reply.header.length as usize).next_multiple_of(4).max(16);
+                if reply.header.sequence_number != self.seq {
+                    continue;
+                }
+                match reply.payload {
+                    NetlinkPayload::InnerMessage(m) => out.push(m),
+                    NetlinkPayload::Done(_) => return Ok(out),
+                    NetlinkPayload::Error(e) => {
+                        return match e.code {
+                            None => Ok(out),
+                            Some(code) => Err(io::Error::from_raw_os_error(-code.get())),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// `ip netns set`: gives this namespace the id `id` for `peer`.
+    pub fn set_nsid(&mut self, peer: BorrowedFd<'_>, id: i32) -> io::Result<()> {
+        let mut msg = NsidMessage::default();
+        msg.attributes
+            .push(NsidAttribute::Fd(peer.as_raw_fd() as u32));
+        msg.attributes.push(NsidAttribute::Id(id));
+        self.request(
+            RouteNetlinkMessage::NewNsId(msg),
+            NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+        )
+        .map(drop)
+        .map_err(|e| error(&format!("RTM_NEWNSID id {id}"), e))
+    }
+
+    /// A veth pair: `name` here, `peer_name` in `peer`.
+    pub fn veth(&mut self, name: &str, peer: BorrowedFd<'_>, peer_name: &str) -> io::Result<()> {
+        let mut other = LinkMessage::default();
+        other
+            .attributes
+            .push(LinkAttribute::IfName(peer_name.into()));
+        other
+            .attributes
+            .push(LinkAttribute::NetNsFd(peer.as_raw_fd()));
+        let mut link = LinkMessage::default();
+        link.attributes.push(LinkAttribute::IfName(name.into()));
+        link.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(other))),
+        ]));
+        self.request(
+            RouteNetlinkMessage::NewLink(link),
+            NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+        )
+        .map(drop)
+        .map_err(|e| error(&format!("veth {name}/{peer_name}"), e))
+    }
+
+    /// `ip netns list-id`: the ids this namespace holds, sorted.
+    pub fn list_ids(&mut self) -> io::Result<Vec<i32>> {
+        let answers = self
+            .request(
+                RouteNetlinkMessage::GetNsId(NsidMessage::default()),
+                NLM_F_DUMP,
+            )
+            .map_err(|e| error("RTM_GETNSID dump", e))?;
+        let mut ids: Vec<i32> = answers
+            .iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewNsId(n) => n.attributes.iter().find_map(|a| match a {
+                    NsidAttribute::Id(id) => Some(*id),
+                    _ => None,
+                }),
+                _ => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
+}
+
+/// A socket in one namespace that joined `RTNLGRP_NSID`, read without blocking.
+pub struct Listener(Socket);
+
+impl Listener {
+    /// Opens one in the current namespace.
+    pub fn open() -> io::Result<Self> {
+        let mut sock = Socket::new(NETLINK_ROUTE)?;
+        sock.bind_auto()?;
+        // Far more than a batch can queue; an overflow is reported by drain(), not lost.
+        sock.set_rx_buf_sz(1 << 20)?;
+        sock.add_membership(RTNLGRP_NSID)?;
+        sock.set_non_blocking(true)?;
+        Ok(Listener(sock))
+    }
+
+    /// Every message received so far, raw, in order.
+    pub fn drain(&self) -> io::Result<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; RECV_BUF_LEN];
+        loop {
+            let len = match self.0.recv(&mut &mut buf[..], 0) {
+                Ok(len) => len,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(out),
+                Err(e) => return Err(error("RTNLGRP_NSID listener", e)),
+            };
+            for chunk in crate::record::split(&buf[..len]) {
+                match chunk {
+                    crate::record::Chunk::Message(m) => out.push(m.to_vec()),
+                    crate::record::Chunk::Truncated(b) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("truncated netlink message: {}", crate::record::hex(b)),
+                        ))
+                    }
+                }
+            }
+        }
+    }
+}
