@@ -12,33 +12,25 @@
 //! 3. release the batch: the namespaces queue up behind the held run, in the order released;
 //! 4. `release`: the held run goes on, and the next one takes the whole batch.
 //!
-//! A held run waits at most [`TIMEOUT_MS`], and the module's unload releases it.
+//! A held run waits at most [`TIMEOUT_MS`], and the module's unload releases it. The states and
+//! commands are in `gate.rs`.
 
 use crate::{
     bindings,
+    gate::{Command, Gate},
     stats::{add, STATS},
 };
 use core::{
     ffi::{c_char, c_int, c_void},
     fmt::{self, Write},
-    sync::atomic::{AtomicU32, Ordering},
 };
 use kernel::prelude::*;
 use kernel::str::CStr;
 
-/// Nothing armed: `cleanup_net()` goes straight through.
-const OPEN: u32 = 0;
-/// The next `cleanup_net()` to enter the hook will wait there.
-const ARMED: u32 = 1;
-/// A `cleanup_net()` is waiting in the hook.
-const HOLDING: u32 = 2;
-/// The module is going away: never hold again.
-const CLOSED: u32 = 3;
-
 /// How long a held `cleanup_net()` waits for `release` before it goes on by itself.
 const TIMEOUT_MS: u32 = 30_000;
 
-static STATE: AtomicU32 = AtomicU32::new(CLOSED);
+static GATE: Gate = Gate::new();
 
 /// The knob's lifetime: open while the value lives; dropping it releases a held run for good.
 pub(crate) struct Hold(());
@@ -46,7 +38,7 @@ pub(crate) struct Hold(());
 impl Hold {
     /// Opens the knob.
     pub(crate) fn new() -> Self {
-        STATE.store(OPEN, Ordering::Release);
+        GATE.open();
         Hold(())
     }
 }
@@ -54,28 +46,25 @@ impl Hold {
 impl Drop for Hold {
     fn drop(&mut self) {
         // Before the hook is unregistered, which waits for every `cleanup_net()` in it.
-        wake(CLOSED);
+        GATE.close();
+        wake();
     }
 }
 
-fn wake(state: u32) {
-    STATE.store(state, Ordering::Release);
+fn wake() {
     // SAFETY: wakes glue's wait queue; callable from any sleepable context.
     unsafe { bindings::rnsid_hold_wake() };
 }
 
 /// Called by the hook first of all: waits there if user space armed the knob.
 pub(crate) fn wait_if_armed() {
-    if STATE
-        .compare_exchange(ARMED, HOLDING, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
+    if !GATE.enter() {
         return;
     }
     add(&STATS.held, 1);
     // SAFETY: the hook runs in `cleanup_net()`'s work item, which may sleep.
     if !unsafe { bindings::rnsid_hold_wait(TIMEOUT_MS) } {
-        let _ = STATE.compare_exchange(HOLDING, OPEN, Ordering::AcqRel, Ordering::Acquire);
+        GATE.give_up();
         add(&STATS.hold_timeouts, 1);
         pr_err!(
             "hold: nobody released the held cleanup_net() within {} s; it goes on\n",
@@ -87,43 +76,30 @@ pub(crate) fn wait_if_armed() {
 /// The wait condition of [`wait_if_armed`] (see `glue.c`).
 #[no_mangle]
 pub(crate) extern "C" fn rnsid_hold_released() -> bool {
-    STATE.load(Ordering::Acquire) != HOLDING
-}
-
-fn name(state: u32) -> &'static str {
-    match state {
-        OPEN => "open",
-        ARMED => "armed",
-        HOLDING => "holding",
-        _ => "closed",
-    }
+    GATE.may_go()
 }
 
 /// Carries out one command written to `rnsid/hold`.
-fn command(cmd: &str) -> Result {
-    match cmd.trim_end() {
-        "arm" => STATE
-            .compare_exchange(OPEN, ARMED, Ordering::AcqRel, Ordering::Acquire)
-            .map(|_| ())
-            .map_err(|now| {
-                pr_err!("hold: cannot arm while {}\n", name(now));
-                EBUSY
-            }),
-        "release" => {
-            if STATE.load(Ordering::Acquire) != CLOSED {
-                wake(OPEN);
-            }
+fn command(text: &str) -> Result {
+    match Command::parse(text) {
+        Some(Command::Arm) => GATE.arm().map_err(|now| {
+            pr_err!("hold: cannot arm while {}\n", now.name());
+            EBUSY
+        }),
+        Some(Command::Release) => {
+            GATE.release();
+            wake();
             Ok(())
         }
-        "flush" => {
+        Some(Command::Flush) => {
             // SAFETY: may sleep; the caller is a task writing a file.
             unsafe { bindings::rcu_barrier() };
             Ok(())
         }
-        other => {
+        None => {
             pr_err!(
                 "hold: unknown command '{}' (want arm, release or flush)\n",
-                other
+                text.trim_end()
             );
             Err(EINVAL)
         }
@@ -146,7 +122,7 @@ pub(crate) unsafe extern "C" fn rnsid_hold_write(cmd: *const c_char) -> c_int {
 }
 
 fn render(w: &mut impl Write) -> fmt::Result {
-    writeln!(w, "{}", name(STATE.load(Ordering::Acquire)))
+    writeln!(w, "{}", GATE.state().name())
 }
 
 /// The `show` callback of `rnsid/hold` (see `glue.c`).
@@ -159,7 +135,7 @@ pub(crate) unsafe extern "C" fn rnsid_hold_show(
     m: *mut bindings::seq_file,
     _v: *mut c_void,
 ) -> c_int {
-    // SAFETY: `m` is the `seq_file` of a running `show` callback (caller).
+    // SAFETY: `m` is the `seq_file` of this running `show` callback (caller).
     let _ = render(&mut unsafe { crate::stats::SeqFile::new(m) });
     0
 }

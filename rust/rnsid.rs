@@ -12,6 +12,7 @@ mod bindings;
 #[macro_use]
 mod series;
 mod breakage;
+mod gate;
 mod hold;
 mod hook;
 mod mode;

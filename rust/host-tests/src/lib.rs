@@ -8,6 +8,85 @@
 #[path = "../../mode.rs"]
 mod mode;
 
+#[path = "../../gate.rs"]
+mod gate;
+
+#[cfg(test)]
+mod gate_tests {
+    use super::gate::{Command, Gate, State};
+
+    #[test]
+    fn starts_closed_and_never_holds_closed() {
+        let g = Gate::new();
+        assert_eq!(g.state(), State::Closed);
+        assert_eq!(g.arm(), Err(State::Closed));
+        assert!(!g.enter());
+        g.release();
+        assert_eq!(
+            g.state(),
+            State::Closed,
+            "release does not open a closed gate"
+        );
+    }
+
+    #[test]
+    fn arm_enter_release() {
+        let g = Gate::new();
+        g.open();
+        assert!(!g.enter(), "an open gate lets the hook through");
+        assert_eq!(g.arm(), Ok(()));
+        assert_eq!(g.arm(), Err(State::Armed), "arming twice is refused");
+        assert!(g.enter(), "the first run in holds");
+        assert_eq!(g.state(), State::Holding);
+        assert!(!g.may_go());
+        assert!(!g.enter(), "only one run is held");
+        assert_eq!(g.arm(), Err(State::Holding));
+        g.release();
+        assert!(g.may_go());
+        assert_eq!(g.state(), State::Open);
+    }
+
+    #[test]
+    fn release_disarms_and_give_up_opens() {
+        let g = Gate::new();
+        g.open();
+        g.arm().unwrap();
+        g.release();
+        assert_eq!(g.state(), State::Open);
+        g.arm().unwrap();
+        assert!(g.enter());
+        g.give_up();
+        assert_eq!(g.state(), State::Open);
+        g.give_up();
+        assert_eq!(g.state(), State::Open, "giving up twice changes nothing");
+    }
+
+    #[test]
+    fn close_lets_a_held_run_go_for_good() {
+        let g = Gate::new();
+        g.open();
+        g.arm().unwrap();
+        assert!(g.enter());
+        g.close();
+        assert!(g.may_go());
+        g.give_up();
+        assert_eq!(g.state(), State::Closed, "a late give-up does not reopen");
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(Command::parse("arm"), Some(Command::Arm));
+        assert_eq!(Command::parse("release\n"), Some(Command::Release));
+        assert_eq!(Command::parse("flush"), Some(Command::Flush));
+        for bad in ["", "\n", "arm\n\n", "ARM", " arm", "hold", "release "] {
+            assert_eq!(Command::parse(bad), None, "{bad:?}");
+        }
+        for s in [State::Open, State::Armed, State::Holding, State::Closed] {
+            assert!(!s.name().is_empty());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::mode::{Mode, ModeCell};
@@ -27,7 +106,15 @@ mod tests {
 
     #[test]
     fn unknown_and_near_miss_values_are_refused() {
-        for bad in [&b""[..], b"C", b"relocate", b"relocated ", b" c", b"shadow\0", b"\n"] {
+        for bad in [
+            &b""[..],
+            b"C",
+            b"relocate",
+            b"relocated ",
+            b" c",
+            b"shadow\0",
+            b"\n",
+        ] {
             assert_eq!(Mode::parse(bad), None, "{:?}", bad);
         }
     }

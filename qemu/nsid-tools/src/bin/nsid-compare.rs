@@ -210,6 +210,13 @@ fn compare(args: &Args) -> Result<bool, String> {
             .collect(),
     };
     module.set_mode("c").map_err(|e| e.to_string())?;
+    if modes.is_empty() && args.modes.is_none() {
+        return Err(
+            "rnsid accepts no mode but c here: this kernel lacks rnsid's cleanup_net() hook \
+             (qemu/patches), so there is nothing to compare"
+                .into(),
+        );
+    }
     let all: Vec<String> = std::iter::once("c".to_string())
         .chain(modes.iter().cloned())
         .collect();
