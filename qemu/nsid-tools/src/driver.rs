@@ -214,6 +214,12 @@ impl Driver<'_> {
         Ok(Phase { name, nets })
     }
 
+    /// The ids net 0 holds; a run must leave them as it found them.
+    fn home_ids(&mut self) -> Result<Vec<i32>, String> {
+        let net0 = self.nets.get_mut(&0).expect("net 0 never dies");
+        net0.rtnl.list_ids().map_err(|e| format!("net 0: {e}"))
+    }
+
     fn settled(&self) -> Result<(), String> {
         let want = self.base + self.nets.len() as i64 - 1;
         wait(
@@ -284,13 +290,7 @@ pub fn run(plan: &Plan, module: &Module, home: &Home, mode: &str) -> Result<Run,
     let mut run = Run::default();
     // Whatever net 0 had queued before the run is not part of it.
     d.nets[&0].listener.drain().map_err(|e| e.to_string())?;
-    let home_ids = d
-        .nets
-        .get_mut(&0)
-        .expect("net 0")
-        .rtnl
-        .list_ids()
-        .map_err(|e| e.to_string())?;
+    let home_ids = d.home_ids()?;
     for n in 1..=plan.n {
         d.add(n)?;
     }
@@ -324,13 +324,7 @@ pub fn run(plan: &Plan, module: &Module, home: &Home, mode: &str) -> Result<Run,
                 .push(d.observe(format!("links after batch {}", k + 1))?);
         }
     }
-    let home_after = d
-        .nets
-        .get_mut(&0)
-        .expect("net 0")
-        .rtnl
-        .list_ids()
-        .map_err(|e| e.to_string())?;
+    let home_after = d.home_ids()?;
     if home_after != home_ids {
         run.problems.push(format!(
             "net 0 held ids {home_ids:?} before the run and {home_after:?} after"
