@@ -181,8 +181,23 @@ start_monitors() {
 		/sbin/ip -n "$ns" monitor nsid >"/tmp/mon.$ns" 2>&1 &
 		echo $! >"/tmp/mon.$ns.pid"
 	done
-	# ip monitor has no readiness signal; give it time to join RTNLGRP_NSID.
-	sleep 1
+	# ip monitor has no readiness signal, and on a loaded debug guest a fixed
+	# sleep was not always enough: wait until its namespace shows it joined.
+	for ns in "$@"; do
+		wait_for 30 nsid_listener_ready "$(cat "/tmp/mon.$ns.pid")" ||
+			echo "the ip monitor in $ns never joined RTNLGRP_NSID"
+	done
+}
+
+# nsid_listener_ready PID: whether a NETLINK_ROUTE socket in PID's network
+# namespace has joined RTNLGRP_NSID (group 28, bit 27 of /proc/net/netlink's
+# Groups column).
+nsid_listener_ready() {
+	[ -r "/proc/$1/net/netlink" ] || return 1
+	while read -r _ eth _ groups _; do
+		[ "$eth" = 0 ] && [ $((0x$groups & 0x8000000)) -ne 0 ] && return 0
+	done <"/proc/$1/net/netlink"
+	return 1
 }
 
 stop_monitors() {
