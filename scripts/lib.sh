@@ -80,3 +80,8 @@ wait_timeout() {
 	done
 	! kill -0 "$1" 2>/dev/null
 }
+
+# Whether the kernel built in $1 has kmemleak (the guest then scans for leaks).
+rnsid_has_kmemleak() {
+	grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$1/.config"
+}
