@@ -250,9 +250,9 @@ lists_none() {
 
 # teardown_check MODE SETUP VICTIMS [batch]: in MODE, run the function SETUP
 # (which creates namespaces and ids), delete VICTIMS (with "batch" so that
-# they die in one cleanup_net(), after a spare net's: see delete_held), and check that every survivor lost
-# exactly its ids for the victims, in list-id and on its listener, that no net
-# leaked and that rnsid counted what it did.
+# they die in one cleanup_net(), after a spare net's: see delete_held), and
+# check that every survivor lost exactly its ids for the victims, in list-id
+# and on its listener, that no net leaked and that rnsid counted what it did.
 teardown_check() {
 	mode=$1 setup=$2 victims=$3 how=${4:-one-by-one}
 	set_mode "$mode" || { echo "FAIL: mode $mode refused"; failures=$((failures + 1)); return; }
