@@ -85,3 +85,105 @@ wait_timeout() {
 rnsid_has_kmemleak() {
 	grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$1/.config"
 }
+
+# rnsid_apt_state SUITE: set RNSID_APT to the apt options of a private apt
+# state for Debian's SUITE under $RNSID_CACHE/apt (and RNSID_APT_ARCHIVES to
+# where it downloads), its index refreshed at most once a day. Only for
+# downloading .debs: the system's apt sources are never touched, since
+# installing from sid or trixie into bookworm drags in a foreign libc. The
+# mirror is whatever this machine already uses: the security archive for
+# *-security suites, the main archive for everything else.
+rnsid_apt_state() {
+	local suite=$1 kind=main mirror state stamp
+	case "$suite" in *-security) kind=security ;; esac
+	mirror=$(rnsid_apt_mirror "$kind") ||
+		rnsid_die "no Debian $kind mirror in this machine's apt configuration"
+	state=$RNSID_CACHE/apt/$suite
+	mkdir -p "$state/lists/partial" "$state/archives/partial" "$state/parts" "$state/prefs"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
+		>"$state/sources.list"
+	RNSID_APT_ARCHIVES=$state/archives
+	RNSID_APT=(
+		-o "Dir::State=$state"
+		-o "Dir::State::Lists=$state/lists"
+		-o "Dir::State::status=/dev/null"
+		-o "Dir::Cache=$state"
+		-o "Dir::Cache::Archives=$state/archives"
+		-o "Dir::Etc::SourceList=$state/sources.list"
+		-o "Dir::Etc::SourceParts=$state/parts"
+		-o "Dir::Etc::PreferencesParts=$state/prefs"
+		-o "APT::Get::List-Cleanup=false"
+		-o "Acquire::Check-Valid-Until=false"
+		-o "Debug::NoLocking=true"
+		-o "APT::Sandbox::User=root"
+	)
+	# sid and backports move, but a build should not depend on the minute it
+	# was started.
+	stamp=$state/updated
+	if [ ! -e "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440)" ]; then
+		echo ">> apt index for $suite (private state $state)" >&2
+		apt-get "${RNSID_APT[@]}" -qq update >&2 ||
+			rnsid_die "cannot read the $suite index from the machine's mirror"
+		touch "$stamp"
+	fi
+}
+
+# rnsid_apt_newest PACKAGE: its newest version in the current private state.
+rnsid_apt_newest() {
+	apt-cache "${RNSID_APT[@]}" madison "$1" 2>/dev/null |
+		awk -F'|' '{gsub(/ /, "", $2); print $2}' | sort -V | tail -n1
+}
+
+# rnsid_apt_mirror main|security: the Debian mirror this machine's apt uses.
+rnsid_apt_mirror() {
+	python3 - "$1" <<'PY'
+import glob, sys
+want = sys.argv[1]
+for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+    for stanza in open(path).read().split("\n\n"):
+        fields = {}
+        for line in stanza.splitlines():
+            if line.startswith("#") or ":" not in line:
+                continue
+            k, v = line.split(":", 1)
+            fields[k.strip().lower()] = v.split()
+        suites = fields.get("suites", [])
+        if "deb" not in fields.get("types", []):
+            continue
+        security = any(s.endswith("-security") for s in suites)
+        if security == (want == "security") and fields.get("uris"):
+            print(fields["uris"][0])
+            sys.exit(0)
+for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        words = [w for w in line.split() if not w.startswith("[")]
+        if len(words) >= 3 and words[0] == "deb" and "debian" in words[1]:
+            security = words[2].endswith("-security")
+            if security == (want == "security"):
+                print(words[1])
+                sys.exit(0)
+sys.exit(1)
+PY
+}
+
+# Whether SERIES FLAVOUR's kernel runs the upstream selftests (the upstream
+# job, qemu/upstream.list): only 7.x ships one that sets or lists nsids, and
+# the plain flavour carries the drivers it needs (qemu/config/upstream.config).
+rnsid_runs_upstream() {
+	case "$1-$2" in
+	7.*-plain) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# rnsid_boot_args KDIR: the kernel command line every guest boot of KDIR gets
+# besides the job's. IPv6, built in only for the upstream selftests, is
+# switched off so that the nsid scenarios' namespaces do not pay for it.
+rnsid_boot_args() {
+	grep -q '^CONFIG_IPV6=y' "$1/.config" && echo "ipv6.disable=1"
+	return 0
+}
