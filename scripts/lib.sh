@@ -86,21 +86,23 @@ rnsid_has_kmemleak() {
 	grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$1/.config"
 }
 
-# rnsid_apt_state SUITE: set RNSID_APT to the apt options of a private apt
-# state for Debian's SUITE under $RNSID_CACHE/apt (and RNSID_APT_ARCHIVES to
+# rnsid_apt_state SUITE [deb-src]: set RNSID_APT to the apt options of a
+# private apt state for Debian's SUITE (its binary packages, or with deb-src
+# its sources) under $RNSID_CACHE/apt (and RNSID_APT_ARCHIVES to
 # where it downloads), its index refreshed at most once a day. Only for
 # downloading .debs: the system's apt sources are never touched, since
 # installing from sid or trixie into bookworm drags in a foreign libc. The
 # mirror is whatever this machine already uses: the security archive for
 # *-security suites, the main archive for everything else.
 rnsid_apt_state() {
-	local suite=$1 kind=main mirror state stamp
+	local suite=$1 type=${2:-deb} kind=main mirror state stamp
 	case "$suite" in *-security) kind=security ;; esac
 	mirror=$(rnsid_apt_mirror "$kind") ||
 		rnsid_die "no Debian $kind mirror in this machine's apt configuration"
 	state=$RNSID_CACHE/apt/$suite
+	[ "$type" = deb ] || state=$state-src
 	mkdir -p "$state/lists/partial" "$state/archives/partial" "$state/parts" "$state/prefs"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
+	echo "$type [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
 		>"$state/sources.list"
 	RNSID_APT_ARCHIVES=$state/archives
 	RNSID_APT=(
@@ -128,7 +130,8 @@ rnsid_apt_state() {
 	fi
 }
 
-# rnsid_apt_newest PACKAGE: its newest version in the current private state.
+# rnsid_apt_newest PACKAGE: its newest version in the current private state
+# (with deb-src, of the source package).
 rnsid_apt_newest() {
 	apt-cache "${RNSID_APT[@]}" madison "$1" 2>/dev/null |
 		awk -F'|' '{gsub(/ /, "", $2); print $2}' | sort -V | tail -n1

@@ -250,14 +250,16 @@ lists_none() {
 
 # teardown_check MODE SETUP VICTIMS [batch]: in MODE, run the function SETUP
 # (which creates namespaces and ids), delete VICTIMS (with "batch" so that
-# they die in one cleanup_net(), after a spare net's: see delete_held), and
-# check that every survivor lost exactly its ids for the victims, in list-id
-# and on its listener, that no net leaked and that rnsid counted what it did.
+# they die in one cleanup_net(), after a spare net's: see delete_held), run
+# $after_delete if set, and check that every survivor lost exactly its ids for
+# the victims, in list-id and on its listener, that no net leaked and that
+# rnsid counted what it did.
 teardown_check() {
 	mode=$1 setup=$2 victims=$3 how=${4:-one-by-one}
 	set_mode "$mode" || { echo "FAIL: mode $mode refused"; failures=$((failures + 1)); return; }
 	base_post=$(stat postcondition_failures)
 	base_removed=$(mode_stat "$mode" ids_removed)
+	base_unhash_ns=$(mode_stat "$mode" unhash_ns) base_rwsem_ns=$(mode_stat "$mode" rwsem_ns)
 	base_mismatch=$(mode_stat "$mode" shadow_mismatches)
 	$setup
 	survivors=
@@ -299,6 +301,8 @@ teardown_check() {
 	else
 		for v in $victims; do ip netns del "$v"; done
 	fi
+	# The caller's, once the victims are released (see 45-*).
+	${after_delete:-}
 	check "[$mode] victims' nets are freed" settle 60
 	# For the caller: how many cleanup_net() runs the victims took.
 	victim_cleanups=$(($(mode_stat "$mode" cleanups) - base_cleanups))
@@ -312,6 +316,10 @@ teardown_check() {
 	check "[$mode] no post-condition failed" [ "$(stat postcondition_failures)" = "$base_post" ]
 	case $mode in
 	relocated | legacy | batched)
+		# Timed with ktime_get(): the kernels keep time with the HPET, not jiffies.
+		check "[$mode] rnsid timed its unhash" [ "$(mode_stat "$mode" unhash_ns)" -gt "$base_unhash_ns" ]
+		[ "$mode" = legacy ] &&
+			check "[legacy] rnsid timed its hold of net_rwsem" [ "$(mode_stat legacy rwsem_ns)" -gt "$base_rwsem_ns" ]
 		removed=$(($(mode_stat "$mode" ids_removed) - base_removed))
 		# Released one by one, a later victim is a survivor for the earlier ones.
 		if [ "$between" = 0 ] || [ "$how" = batch ]; then
