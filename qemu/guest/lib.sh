@@ -116,6 +116,25 @@ delete_all_netns() {
 	return 0
 }
 
+# churn_start FUNCTION: call FUNCTION 1, FUNCTION 2, ... in a background loop
+# (each call creating and destroying namespaces) until churn_stop.
+churn_start() {
+	rm -f /tmp/stop-churn
+	(
+		i=0
+		while [ ! -e /tmp/stop-churn ]; do
+			i=$((i + 1))
+			"$1" "$i"
+		done
+	) &
+	churner=$!
+}
+
+churn_stop() {
+	touch /tmp/stop-churn
+	wait "$churner"
+}
+
 # --- rnsid's own state ------------------------------------------------------
 
 RNSID_STATS=/sys/kernel/debug/rnsid/stats

@@ -3,14 +3,10 @@
 # come after `last` and must neither lose ids nor keep ids of the dead.
 . /rnsid/lib.sh
 
-# churn: create and delete namespaces in a loop until /tmp/stop-churn exists.
-churn() {
-	i=0
-	while [ ! -e /tmp/stop-churn ]; do
-		i=$((i + 1))
-		/sbin/ip netns add "n$i" && /sbin/ip -n "n$i" netns set d1 1 2>/dev/null
-		/sbin/ip netns del "n$i"
-	done
+# A namespace born, given an id for d1, and deleted.
+born() {
+	/sbin/ip netns add "n$1" && /sbin/ip -n "n$1" netns set d1 1 2>/dev/null
+	/sbin/ip netns del "n$1"
 }
 
 pair() {
@@ -22,20 +18,17 @@ pair() {
 # The churn runs until d2 is unhashed (d1 has lost its id), so namespaces are
 # born while d2 dies; it must stop before teardown_check waits for the dead to
 # be freed, or there would always be one more dying.
-stop_churn() {
+after_d2_dies() {
 	check "[$mode] d2 is unhashed while the churn runs" wait_for 60 lists_none d1 1
-	touch /tmp/stop-churn
-	wait "$churner"
+	churn_stop
 	check "[$mode] churn leaves no net behind" settle 60
 }
 
 ignore='n[0-9]*'
-after_delete=stop_churn
+after_delete=after_d2_dies
 load_rnsid
 for mode in $(supported_modes); do
-	rm -f /tmp/stop-churn
-	churn &
-	churner=$!
+	churn_start born
 	teardown_check "$mode" pair d2
 done
 unload_rnsid

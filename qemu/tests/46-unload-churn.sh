@@ -3,22 +3,17 @@
 # every mode: unregistering the hook waits for cleanup_net() to leave it.
 . /rnsid/lib.sh
 
-churn() {
-	i=0
-	while [ ! -e /tmp/stop-churn ]; do
-		i=$((i + 1))
-		/sbin/ip netns add "u$i" && /sbin/ip netns add "v$i" &&
-			/sbin/ip -n "u$i" netns set "v$i" 5 && /sbin/ip -n "v$i" netns set "u$i" 6
-		/sbin/ip netns del "v$i"
-		/sbin/ip netns del "u$i"
-	done
+# Two namespaces born with ids for each other, and deleted.
+pair() {
+	/sbin/ip netns add "u$1" && /sbin/ip netns add "v$1" &&
+		/sbin/ip -n "u$1" netns set "v$1" 5 && /sbin/ip -n "v$1" netns set "u$1" 6
+	/sbin/ip netns del "v$1"
+	/sbin/ip netns del "u$1"
 }
 
 modes=$(load_rnsid && supported_modes && unload_rnsid)
 echo "modes: $modes"
-rm -f /tmp/stop-churn
-churn &
-churner=$!
+churn_start pair
 for mode in $modes; do
 	for round in 1 2 3; do
 		check "[$mode] insmod mode=$mode during churn (round $round)" load_rnsid mode="$mode"
@@ -26,8 +21,7 @@ for mode in $modes; do
 		check "[$mode] rmmod during churn (round $round)" unload_rnsid
 	done
 done
-touch /tmp/stop-churn
-wait "$churner"
+churn_stop
 delete_all_netns
 check "the last round left rnsid unloaded" fails grep -q '^rnsid ' /proc/modules
 finish
