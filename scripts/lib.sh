@@ -137,6 +137,20 @@ rnsid_apt_newest() {
 		awk -F'|' '{gsub(/ /, "", $2); print $2}' | sort -V | tail -n1
 }
 
+# rnsid_apt_download PACKAGE VERSION ARCH: print the path of PACKAGE's .deb
+# in the current private state's archive, downloading it first if missing.
+rnsid_apt_download() {
+	local pkg=$1 version=$2 arch=$3 deb
+	deb=$RNSID_APT_ARCHIVES/${pkg}_${version//:/%3a}_$arch.deb
+	if [ ! -f "$deb" ]; then
+		echo ">> downloading $pkg $version" >&2
+		(cd "$RNSID_APT_ARCHIVES" && apt-get "${RNSID_APT[@]}" -qq download "$pkg=$version" >&2) ||
+			rnsid_die "cannot download $pkg $version"
+		[ -f "$deb" ] || rnsid_die "apt-get download left no $deb"
+	fi
+	echo "$deb"
+}
+
 # rnsid_apt_mirror main|security: the Debian mirror this machine's apt uses.
 rnsid_apt_mirror() {
 	python3 - "$1" <<'PY'
@@ -183,10 +197,22 @@ rnsid_runs_upstream() {
 	esac
 }
 
-# rnsid_boot_args KDIR: the kernel command line every guest boot of KDIR gets
-# besides the job's. IPv6, built in only for the upstream selftests, is
-# switched off so that the nsid scenarios' namespaces do not pay for it.
+# rnsid_boot_args KDIR APPEND: what a guest boot of KDIR adds to the job's
+# command line APPEND. IPv6, built in only for the upstream selftests, is
+# switched off for every other job, so that the nsid scenarios' namespaces do
+# not pay for it.
 rnsid_boot_args() {
+	case " $2 " in *" rnsid.job=upstream "*) return 0 ;; esac
 	grep -q '^CONFIG_IPV6=y' "$1/.config" && echo "ipv6.disable=1"
 	return 0
+}
+
+# rnsid_boot KDIR INITRD APPEND [OPTION...]: boot KDIR's kernel on INITRD
+# under qemu/run-qemu (which takes the OPTIONs: --accel, --log-dir, ...), with
+# APPEND (rnsid.job=... and the job's arguments) on the kernel command line.
+rnsid_boot() {
+	local kdir=$1 initrd=$2 append=$3
+	shift 3
+	"$RNSID_TOP/qemu/run-qemu" --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" \
+		--append "$append $(rnsid_boot_args "$kdir" "$append")" "$@"
 }

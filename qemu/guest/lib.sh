@@ -1,8 +1,9 @@
 # Sourced by the guest scenarios: small kselftest-like helpers.
 #
-# Under KASAN, lockdep and kmemleak in TCG every exec costs the better part of
-# a second, so the helpers parse with shell builtins and batch iproute2 calls
-# (ip -batch) instead of piping through sed, sort and friends.
+# Under KASAN, lockdep and kmemleak in TCG every fork costs the better part of
+# a second, so the helpers parse with shell builtins, batch iproute2 calls
+# (ip -batch) and hand results back in variables ($ids, $seen, $st_*), never
+# through pipelines or command substitution, which fork.
 
 # Debian's busybox-static runs its own applets before anything on PATH, and
 # its ip lacks netns set, list-id and monitor nsid: use iproute2's.
@@ -42,53 +43,89 @@ finish() {
 	exit $KSFT_FAIL
 }
 
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds. netns teardown is
-# asynchronous (cleanup_net runs from a workqueue), so results come late.
+# nap SECONDS: sleep without forking (busybox's sleep is a fork and an exec):
+# wait for a line that never comes on a FIFO nobody writes to.
+[ -p /tmp/nap ] || mkfifo /tmp/nap
+exec 9<>/tmp/nap
+nap() {
+	read -r -t "$1" _ <&9
+	return 0
+}
+
+# now: set $now to the time since boot, in hundredths of a second.
+now() {
+	read -r now _ </proc/uptime
+	now=${now%.*}${now#*.}
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds, for at most
+# SECONDS of wall time. netns teardown is asynchronous (cleanup_net runs from
+# a workqueue), so results come late.
 wait_for() {
-	limit=$(($1 * 10))
+	now
+	deadline=$((now + $1 * 100))
 	shift
-	i=0
 	while ! "$@"; do
-		i=$((i + 1))
-		[ "$i" -ge "$limit" ] && return 1
-		sleep 0.1
+		now
+		[ "$now" -ge "$deadline" ] && return 1
+		nap 0.1
 	done
 }
 
-# list_id NS: NS's `ip netns list-id`, as "ID NAME" lines (NAME "-" if none).
+# list_id NS: set $ids to NS's `ip netns list-id` as "ID NAME ID NAME ..."
+# (NAME "-" for a peer without a name).
 list_id() {
-	ip -n "$1" netns list-id 2>/dev/null | while read -r _ id rest; do
+	ids=
+	ip -n "$1" netns list-id >/tmp/list-id 2>/dev/null
+	while read -r _ id rest; do
 		name=${rest##*name: }
 		[ "$name" = "$rest" ] && name=- || name=${name%)}
-		echo "$id $name"
-	done
+		ids="$ids$id $name "
+	done </tmp/list-id
 }
 
 # The nsid that net $1 holds for net $2 (both names of /run/netns), or nothing.
 nsid_of() {
-	list_id "$1" | while read -r id name; do
-		[ "$name" = "$2" ] && echo "$id"
+	list_id "$1"
+	set -- "$2" $ids
+	want=$1
+	shift
+	while [ $# -ge 2 ]; do
+		[ "$2" = "$want" ] && echo "$1"
+		shift 2
 	done
 }
 
 # Every nsid net $1 holds, one per line.
 nsids_in() {
-	list_id "$1" | while read -r id _; do echo "$id"; done
+	list_id "$1"
+	set -- $ids
+	while [ $# -ge 2 ]; do
+		echo "$1"
+		shift 2
+	done
 }
 
-# Network namespaces the guest has: the named ones plus init_net. The guest
-# creates no others, so once teardown is done this is the kernel's count.
-netns_count() {
-	n=1
+# count_netns: set $netns_n to the network namespaces the guest has: the named
+# ones plus init_net. The guest creates no others, so once teardown is done
+# this is the kernel's count.
+count_netns() {
+	netns_n=1
 	for f in /run/netns/*; do
-		[ -e "$f" ] && n=$((n + 1))
+		[ -e "$f" ] && netns_n=$((netns_n + 1))
 	done
-	echo "$n"
+}
+
+# ip_batch [IP OPTION...]: run the commands written to /tmp/batch in one ip
+# process (a file rather than a pipe: a pipeline forks once more).
+ip_batch() {
+	ip "$@" -batch /tmp/batch
 }
 
 # add_netns NAME...: create namespaces, in one ip process.
 add_netns() {
-	for ns in "$@"; do echo "netns add $ns"; done | ip -batch -
+	for ns in "$@"; do echo "netns add $ns"; done >/tmp/batch
+	ip_batch
 }
 
 # set_ids NS PEER ID [PEER ID...]: in NS, give PEER the id ID, in one ip process.
@@ -98,7 +135,8 @@ set_ids() {
 	while [ $# -ge 2 ]; do
 		echo "netns set $1 $2"
 		shift 2
-	done | ip -n "$ns" -batch -
+	done >/tmp/batch
+	ip_batch -n "$ns"
 }
 
 load_rnsid() {
@@ -112,7 +150,8 @@ unload_rnsid() {
 delete_all_netns() {
 	for f in /run/netns/*; do
 		[ -e "$f" ] && echo "netns del ${f##*/}"
-	done | ip -force -batch - 2>/dev/null
+	done >/tmp/batch
+	ip_batch -force 2>/dev/null
 	return 0
 }
 
@@ -140,27 +179,30 @@ churn_stop() {
 RNSID_STATS=/sys/kernel/debug/rnsid/stats
 RNSID_MODE=/sys/module/rnsid/parameters/mode
 
-# stat NAME: a top-level counter of rnsid/stats (live_nets, ...).
-stat() {
-	while read -r key value; do
-		[ "$key" = "$1:" ] && echo "$value" && return
+# read_stats: load rnsid/stats into variables: st_NAME for each top-level
+# line (st_live_nets, ...), st_MODE_COLUMN for each mode's counters
+# (st_relocated_ids_removed, ...).
+read_stats() {
+	header=
+	while read -r first rest; do
+		case $first in
+		'') ;;
+		*:) eval "st_${first%:}=\$rest" ;;
+		mode) header=$rest ;;
+		*)
+			set -- $rest
+			for col in $header; do
+				eval "st_${first}_$col=\$1"
+				shift
+			done ;;
+		esac
 	done <"$RNSID_STATS"
 }
 
-# mode_stat MODE COLUMN: one counter of one mode's row.
+# mode_stat MODE COLUMN: set $st to one counter of one mode's row, freshly read.
 mode_stat() {
-	header= row=
-	while read -r first rest; do
-		[ "$first" = mode ] && [ -n "$rest" ] && header=$rest
-		[ "$first" = "$1" ] && row=$rest
-	done <"$RNSID_STATS"
-	set -- "$2" $row
-	want=$1
-	shift
-	for col in $header; do
-		[ "$col" = "$want" ] && echo "$1" && return
-		shift
-	done
+	read_stats
+	eval "st=\$st_$1_$2"
 }
 
 set_mode() {
@@ -181,13 +223,15 @@ supported_modes() {
 
 # live_is N: whether rnsid counts N live nets.
 live_is() {
-	[ "$(stat live_nets)" = "$1" ]
+	read_stats
+	[ "$st_live_nets" = "$1" ]
 }
 
 # settle SECONDS: wait until every deleted net is gone, i.e. rnsid's count of
 # live nets equals the namespaces the guest still has.
 settle() {
-	wait_for "$1" live_is "$(netns_count)"
+	count_netns
+	wait_for "$1" live_is "$netns_n"
 }
 
 # --- listeners --------------------------------------------------------------
@@ -203,7 +247,8 @@ start_monitors() {
 	# ip monitor has no readiness signal, and on a loaded debug guest a fixed
 	# sleep was not always enough: wait until its namespace shows it joined.
 	for ns in "$@"; do
-		wait_for 30 nsid_listener_ready "$(cat "/tmp/mon.$ns.pid")" ||
+		read -r pid <"/tmp/mon.$ns.pid"
+		wait_for 30 nsid_listener_ready "$pid" ||
 			echo "the ip monitor in $ns never joined RTNLGRP_NSID"
 	done
 }
@@ -222,20 +267,20 @@ nsid_listener_ready() {
 stop_monitors() {
 	for f in /tmp/mon.*.pid; do
 		[ -e "$f" ] || continue
-		pid=$(cat "$f")
+		read -r pid <"$f"
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		rm -f "$f"
 	done
 }
 
-# deletions_seen NS: the ids NS's listener saw deleted, in arrival order.
+# deletions_seen NS: set $seen to the ids NS's listener saw deleted, in
+# arrival order.
 deletions_seen() {
 	seen=
 	while read -r what _ id _; do
 		[ "$what" = Deleted ] && seen="$seen$id "
 	done <"/tmp/mon.$1"
-	echo "$seen"
 }
 
 # same_set "A B" "B A": whether two lists hold the same ids (each id once).
@@ -254,14 +299,19 @@ same_set() {
 # saw_exactly NS IDS: whether NS's listener saw each of IDS deleted once, and
 # nothing else.
 saw_exactly() {
-	same_set "$(deletions_seen "$1")" "$2"
+	deletions_seen "$1"
+	same_set "$seen" "$2"
 }
 
 # lists_none NS IDS: whether NS's list-id shows none of IDS.
 lists_none() {
-	have=" $(nsids_in "$1" | while read -r id; do printf '%s ' "$id"; done)"
-	for id in $2; do
-		case "$have" in *" $id "*) return 1 ;; esac
+	list_id "$1"
+	set -- "$2" $ids
+	none=$1
+	shift
+	while [ $# -ge 2 ]; do
+		case " $none " in *" $1 "*) return 1 ;; esac
+		shift 2
 	done
 }
 
@@ -276,13 +326,14 @@ lists_none() {
 teardown_check() {
 	mode=$1 setup=$2 victims=$3 how=${4:-one-by-one}
 	set_mode "$mode" || { echo "FAIL: mode $mode refused"; failures=$((failures + 1)); return; }
-	base_post=$(stat postcondition_failures)
-	base_removed=$(mode_stat "$mode" ids_removed)
-	base_unhash_ns=$(mode_stat "$mode" unhash_ns) base_rwsem_ns=$(mode_stat "$mode" rwsem_ns)
-	base_mismatch=$(mode_stat "$mode" shadow_mismatches)
+	read_stats
+	eval "base_removed=\$st_${mode}_ids_removed base_unhash_ns=\$st_${mode}_unhash_ns"
+	eval "base_rwsem_ns=\$st_${mode}_rwsem_ns base_mismatch=\$st_${mode}_shadow_mismatches"
+	base_post=$st_postcondition_failures
 	$setup
 	survivors=
-	for ns in $(ls /run/netns); do
+	for f in /run/netns/*; do
+		ns=${f##*/}
 		case " $victims " in *" $ns "*) continue ;; esac
 		# Namespaces another task creates and deletes meanwhile (see 45-*).
 		case "$ns" in ${ignore:-}) [ -n "${ignore:-}" ] && continue ;; esac
@@ -291,7 +342,8 @@ teardown_check() {
 	expected_total=0
 	for s in $survivors; do
 		want=
-		set -- $(list_id "$s")
+		list_id "$s"
+		set -- $ids
 		while [ $# -ge 2 ]; do
 			case " $victims " in *" $2 "*)
 				want="$want$1 "
@@ -306,40 +358,44 @@ teardown_check() {
 	# earlier ones and lose these too.
 	between=0
 	for v in $victims; do
-		set -- $(list_id "$v")
+		list_id "$v"
+		set -- $ids
 		while [ $# -ge 2 ]; do
 			[ "$2" != "$v" ] && case " $victims " in *" $2 "*) between=$((between + 1)) ;; esac
 			shift 2
 		done
 	done
-	base_cleanups=$(mode_stat "$mode" cleanups)
-	base_nets=$(mode_stat "$mode" nets)
+	read_stats
+	eval "base_cleanups=\$st_${mode}_cleanups base_nets=\$st_${mode}_nets"
 	start_monitors $survivors
 	if [ "$how" = batch ]; then
 		check "[$mode] victims released behind a held cleanup_net()" delete_held $victims
 	else
-		for v in $victims; do ip netns del "$v"; done
+		for v in $victims; do echo "netns del $v"; done >/tmp/batch
+		ip_batch
 	fi
 	# The caller's, once the victims are released (see 45-*).
 	${after_delete:-}
 	check "[$mode] victims' nets are freed" settle 60
+	read_stats
 	# For the caller: how many cleanup_net() runs the victims took.
-	victim_cleanups=$(($(mode_stat "$mode" cleanups) - base_cleanups))
-	victim_nets=$(($(mode_stat "$mode" nets) - base_nets))
+	eval "victim_cleanups=\$((st_${mode}_cleanups - base_cleanups))"
+	eval "victim_nets=\$((st_${mode}_nets - base_nets))"
 	for s in $survivors; do
-		want=$(cat "/tmp/want.$s")
+		read -r want <"/tmp/want.$s"
 		check "[$mode] $s lists none of: ${want:-nothing}" lists_none "$s" "$want"
 		check "[$mode] $s's listener saw exactly: ${want:-nothing}" wait_for 10 saw_exactly "$s" "$want"
 	done
 	stop_monitors
-	check "[$mode] no post-condition failed" [ "$(stat postcondition_failures)" = "$base_post" ]
+	read_stats
+	check "[$mode] no post-condition failed" [ "$st_postcondition_failures" = "$base_post" ]
 	case $mode in
 	relocated | legacy | batched)
 		# Timed with ktime_get(): the kernels keep time with the HPET, not jiffies.
-		check "[$mode] rnsid timed its unhash" [ "$(mode_stat "$mode" unhash_ns)" -gt "$base_unhash_ns" ]
+		eval "unhash_ns=\$st_${mode}_unhash_ns removed=\$((st_${mode}_ids_removed - base_removed))"
+		check "[$mode] rnsid timed its unhash" [ "$unhash_ns" -gt "$base_unhash_ns" ]
 		[ "$mode" = legacy ] &&
-			check "[legacy] rnsid timed its hold of net_rwsem" [ "$(mode_stat legacy rwsem_ns)" -gt "$base_rwsem_ns" ]
-		removed=$(($(mode_stat "$mode" ids_removed) - base_removed))
+			check "[legacy] rnsid timed its hold of net_rwsem" [ "$st_legacy_rwsem_ns" -gt "$base_rwsem_ns" ]
 		# Released one by one, a later victim is a survivor for the earlier ones.
 		if [ "$between" = 0 ] || [ "$how" = batch ]; then
 			check "[$mode] rnsid removed $expected_total id(s)" [ "$removed" = "$expected_total" ]
@@ -348,7 +404,7 @@ teardown_check() {
 				in_range "$removed" "$expected_total" $((expected_total + between))
 		fi ;;
 	shadow)
-		check "[shadow] no shadow mismatch" [ "$(mode_stat shadow shadow_mismatches)" = "$base_mismatch" ] ;;
+		check "[shadow] no shadow mismatch" [ "$st_shadow_shadow_mismatches" = "$base_mismatch" ] ;;
 	esac
 	delete_all_netns
 	check "[$mode] every namespace is freed" settle 60
@@ -362,12 +418,20 @@ teardown_check() {
 RNSID_HOLD=/sys/kernel/debug/rnsid/hold
 delete_held() {
 	echo flush >$RNSID_HOLD && echo arm >$RNSID_HOLD || return 1
-	ip netns add rnsid-spare && ip netns del rnsid-spare
-	if ! wait_for 20 grep -qx holding $RNSID_HOLD; then
+	printf 'netns add rnsid-spare\nnetns del rnsid-spare\n' >/tmp/batch
+	ip_batch || return 1
+	if ! wait_for 20 hold_is holding; then
 		echo release >$RNSID_HOLD
 		echo "the spare net's cleanup_net() was never held"
 		return 1
 	fi
-	for ns in "$@"; do echo "netns del $ns"; done | ip -batch -
+	for ns in "$@"; do echo "netns del $ns"; done >/tmp/batch
+	ip_batch
 	echo release >$RNSID_HOLD
+}
+
+# hold_is STATE: whether rnsid/hold reads STATE.
+hold_is() {
+	read -r hold <$RNSID_HOLD
+	[ "$hold" = "$1" ]
 }

@@ -11,7 +11,8 @@ unloaded_message() { dmesg | tail -n 5 | grep -q 'rnsid: unloaded'; }
 
 ip netns add ml-a
 ip netns add ml-b
-expected=$(netns_count)
+count_netns
+expected=$netns_n
 
 check "insmod rnsid.ko" load_rnsid
 load_message

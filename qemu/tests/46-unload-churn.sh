@@ -17,7 +17,7 @@ churn_start pair
 for mode in $modes; do
 	for round in 1 2 3; do
 		check "[$mode] insmod mode=$mode during churn (round $round)" load_rnsid mode="$mode"
-		sleep 0.3
+		nap 0.3
 		check "[$mode] rmmod during churn (round $round)" unload_rnsid
 	done
 done

@@ -11,7 +11,8 @@ for mode in $(supported_modes); do
 	set_mode "$mode"
 	add_netns f1 f2
 	set_ids f1 f2 4
-	base_failed=$(mode_stat "$mode" notify_failed)
+	mode_stat "$mode" notify_failed
+	base_failed=$st
 	start_monitors f1
 	echo 1 >/sys/module/rnsid/parameters/fail_notify
 	ip netns del f2
@@ -19,7 +20,8 @@ for mode in $(supported_modes); do
 	check "[$mode] f1's listener got the error" wait_for 10 \
 		grep -q 'netlink receive error Cannot allocate memory' /tmp/mon.f1
 	check "[$mode] f1's listener got no RTM_DELNSID" saw_exactly f1 ""
-	check "[$mode] the failure was counted" [ "$(mode_stat "$mode" notify_failed)" = $((base_failed + 1)) ]
+	mode_stat "$mode" notify_failed
+	check "[$mode] the failure was counted" [ "$st" = $((base_failed + 1)) ]
 	check "[$mode] the injected failure was used up" [ "$(cat /sys/module/rnsid/parameters/fail_notify)" = 0 ]
 	stop_monitors
 	delete_all_netns

@@ -3,10 +3,10 @@
 # what it does not know, and never keeps the module from unloading.
 . /rnsid/lib.sh
 
-hold_is() { [ "$(cat $RNSID_HOLD)" = "$1" ]; }
 say() { echo "$1" >$RNSID_HOLD; }
 load_rnsid
-live0=$(stat live_nets)
+read_stats
+live0=$st_live_nets
 check "starts open" hold_is open
 check "an unknown command is refused" fails say bogus
 check "arm" say arm
@@ -21,7 +21,7 @@ check "a new net is counted" live_is $((live0 + 1))
 say arm
 ip netns del h1
 check "the dying net's cleanup_net() is held" wait_for 20 hold_is holding
-sleep 1
+nap 1
 check "and stays held: the net is not freed yet" live_is $((live0 + 1))
 say release
 check "released, the net is freed" settle 30
