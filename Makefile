@@ -11,7 +11,7 @@ CLIPPY ?=
 RNSID_BREAK ?=
 CHECK_KERNELS ?= 6.12 7.3
 CHECK_FLAVOURS ?= debug plain
-CHECK_DEBUG_MODES ?= relocated batched shadow
+CHECK_DEBUG_MODES ?= all
 SEED ?=
 N ?= 200
 SCENARIOS ?= 4
@@ -80,7 +80,7 @@ help:
 	@echo '  RNSID_BREAK=$(RNSID_BREAK)  panic, oob, symbol (harness) or skip_id0, short_walk (compare): a broken module'
 	@echo '  CHECK_KERNELS=$(CHECK_KERNELS)  series `make check` tests'
 	@echo '  CHECK_FLAVOURS=$(CHECK_FLAVOURS)  flavours `make check` tests'
-	@echo '  CHECK_DEBUG_MODES=$(CHECK_DEBUG_MODES)  modes the scenarios run in on debug kernels (plain: all)'
+	@echo '  CHECK_DEBUG_MODES=$(CHECK_DEBUG_MODES)  modes the scenarios run in on debug kernels (all: every mode the kernel has)'
 	@echo '  SEED=$(SEED)  N=$(N)  SCENARIOS=$(SCENARIOS)  COMPARE_KERNELS=$(COMPARE_KERNELS)'
 	@echo '               make compare: first seed (default random), nets per scenario (N or LO-HI),'
 	@echo '               scenarios per kernel, series compared'
