@@ -24,7 +24,7 @@ int rnsid_mode_get(char *buffer);
 int rnsid_stats_show(struct seq_file *m, void *v);
 bool rnsid_unhash(struct llist_node *net_kill_list, struct net *last);
 bool rnsid_hold_released(void);
-int rnsid_hold_write(const char *cmd);
+int rnsid_hold_command(const char *cmd);
 int rnsid_hold_show(struct seq_file *m, void *v);
 
 void rnsid_spin_lock(spinlock_t *lock)
@@ -79,22 +79,11 @@ unsigned int rnsid_fail_notify;
 module_param_named(fail_notify, rnsid_fail_notify, uint, 0644);
 MODULE_PARM_DESC(fail_notify, "make the next N RTM_DELNSID notifications fail with -ENOMEM");
 
-static int stats_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, rnsid_stats_show, inode->i_private);
-}
-
-static const struct file_operations stats_fops = {
-	.owner = THIS_MODULE,
-	.open = stats_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+DEFINE_SHOW_ATTRIBUTE(rnsid_stats);
 
 struct dentry *rnsid_debugfs_create_stats(struct dentry *parent)
 {
-	return debugfs_create_file("stats", 0400, parent, NULL, &stats_fops);
+	return debugfs_create_file("stats", 0400, parent, NULL, &rnsid_stats_fops);
 }
 
 /* rnsid/hold (rust/hold.rs): a held cleanup_net() sleeps here. */
@@ -111,13 +100,8 @@ void rnsid_hold_wake(void)
 	wake_up_all(&hold_wq);
 }
 
-static int hold_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, rnsid_hold_show, inode->i_private);
-}
-
-static ssize_t hold_write(struct file *file, const char __user *ubuf,
-			  size_t len, loff_t *ppos)
+static ssize_t rnsid_hold_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
 {
 	char cmd[16];
 	int err;
@@ -127,22 +111,15 @@ static ssize_t hold_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(cmd, ubuf, len))
 		return -EFAULT;
 	cmd[len] = '\0';
-	err = rnsid_hold_write(cmd);
+	err = rnsid_hold_command(cmd);
 	return err ? err : len;
 }
 
-static const struct file_operations hold_fops = {
-	.owner = THIS_MODULE,
-	.open = hold_open,
-	.read = seq_read,
-	.write = hold_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(rnsid_hold);
 
 struct dentry *rnsid_debugfs_create_hold(struct dentry *parent)
 {
-	return debugfs_create_file("hold", 0600, parent, NULL, &hold_fops);
+	return debugfs_create_file("hold", 0600, parent, NULL, &rnsid_hold_fops);
 }
 
 /*

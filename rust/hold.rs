@@ -106,13 +106,13 @@ fn command(text: &str) -> Result {
     }
 }
 
-/// The `write` callback of `rnsid/hold` (see `glue.c`).
+/// A command written to `rnsid/hold` (its `write` callback in `glue.c` copies it in).
 ///
 /// # Safety
 ///
 /// `cmd` must be NUL-terminated and valid for the call.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rnsid_hold_write(cmd: *const c_char) -> c_int {
+pub(crate) unsafe extern "C" fn rnsid_hold_command(cmd: *const c_char) -> c_int {
     // SAFETY: guaranteed by the caller.
     let cmd = unsafe { CStr::from_char_ptr(cmd.cast()) };
     match cmd.to_str().map_err(|_| EINVAL).and_then(command) {

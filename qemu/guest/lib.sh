@@ -73,14 +73,15 @@ wait_for() {
 }
 
 # list_id NS: set $ids to NS's `ip netns list-id` as "ID NAME ID NAME ..."
-# (NAME "-" for a peer without a name).
+# (NAME "-" for a peer without a name), and $nsids to " ID ID ... ".
 list_id() {
-	ids=
+	ids= nsids=' '
 	ip -n "$1" netns list-id >/tmp/list-id 2>/dev/null
 	while read -r _ id rest; do
 		name=${rest##*name: }
 		[ "$name" = "$rest" ] && name=- || name=${name%)}
 		ids="$ids$id $name "
+		nsids="$nsids$id "
 	done </tmp/list-id
 }
 
@@ -99,11 +100,7 @@ nsid_of() {
 # Every nsid net $1 holds, one per line.
 nsids_in() {
 	list_id "$1"
-	set -- $ids
-	while [ $# -ge 2 ]; do
-		echo "$1"
-		shift 2
-	done
+	for id in $nsids; do echo "$id"; done
 }
 
 # count_netns: set $netns_n to the network namespaces the guest has: the named
@@ -306,12 +303,8 @@ saw_exactly() {
 # lists_none NS IDS: whether NS's list-id shows none of IDS.
 lists_none() {
 	list_id "$1"
-	set -- "$2" $ids
-	none=$1
-	shift
-	while [ $# -ge 2 ]; do
-		case " $none " in *" $1 "*) return 1 ;; esac
-		shift 2
+	for id in $2; do
+		case "$nsids" in *" $id "*) return 1 ;; esac
 	done
 }
 
