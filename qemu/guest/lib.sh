@@ -125,6 +125,12 @@ add_netns() {
 	ip_batch
 }
 
+# del_netns NAME...: delete namespaces, in one ip process.
+del_netns() {
+	for ns in "$@"; do echo "netns del $ns"; done >/tmp/batch
+	ip_batch
+}
+
 # set_ids NS PEER ID [PEER ID...]: in NS, give PEER the id ID, in one ip process.
 set_ids() {
 	ns=$1
@@ -364,8 +370,7 @@ teardown_check() {
 	if [ "$how" = batch ]; then
 		check "[$mode] victims released behind a held cleanup_net()" delete_held $victims
 	else
-		for v in $victims; do echo "netns del $v"; done >/tmp/batch
-		ip_batch
+		del_netns $victims
 	fi
 	# The caller's, once the victims are released (see 45-*).
 	${after_delete:-}
@@ -418,8 +423,7 @@ delete_held() {
 		echo "the spare net's cleanup_net() was never held"
 		return 1
 	fi
-	for ns in "$@"; do echo "netns del $ns"; done >/tmp/batch
-	ip_batch
+	del_netns "$@"
 	echo release >$RNSID_HOLD
 }
 
