@@ -20,29 +20,46 @@ export RNSID_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rnsid
 
 kernel_args = $(if $(KDIR),--kdir $(KDIR),--kernel $(KERNEL) --flavour $(FLAVOUR))
 
-.PHONY: all module deps kernel run check compare fmt clean cache-clean help
+# The variables each target reads. `vars`, the first prerequisite of every
+# target that installs, builds or boots, refuses a wrong one in a line before
+# any of that starts (scripts/check-vars; the scripts check their options too).
+vars.module = KDIR KERNEL FLAVOUR CLIPPY RNSID_BREAK RNSID_CACHE
+vars.all = $(vars.module)
+vars.deps = RNSID_CACHE
+vars.kernel = KERNEL FLAVOUR RNSID_CACHE
+vars.run = KDIR KERNEL FLAVOUR QEMU_ACCEL RNSID_CACHE
+vars.check = CHECK_KERNELS CHECK_FLAVOURS CHECK_DEBUG_MODES QEMU_ACCEL RNSID_BREAK RNSID_CACHE
+vars.compare = SEED N SCENARIOS COMPARE_KERNELS FLAVOUR QEMU_ACCEL RNSID_BREAK RNSID_CACHE
+vars.cache-clean = RNSID_CACHE
+# A value in single quotes for the shell, whatever it holds.
+quote = '$(subst ','\'',$(1))'
+
+.PHONY: all module deps kernel run check compare fmt clean cache-clean help vars
 
 all: module
 
-module: deps
-	@scripts/build-module $(kernel_args) $(if $(CLIPPY),--clippy) \
+module: vars deps
+	@scripts/build-module $(kernel_args) $(if $(filter 1,$(CLIPPY)),--clippy) \
 		$(if $(RNSID_BREAK),--break $(RNSID_BREAK))
 
-deps:
+deps: vars
 	@scripts/setup
 
-kernel: deps
+vars:
+	@scripts/check-vars $(foreach v,$(sort $(foreach g,$(or $(MAKECMDGOALS),all),$(vars.$(g)))),$(v)=$(call quote,$($(v))))
+
+kernel: vars deps
 	@scripts/build-kernel $(KERNEL) $(FLAVOUR)
 
-run:
+run: vars
 	@scripts/run $(kernel_args) --accel $(QEMU_ACCEL)
 
-check:
+check: vars
 	@scripts/check --kernels "$(CHECK_KERNELS)" --flavours "$(CHECK_FLAVOURS)" \
 		--debug-modes "$(CHECK_DEBUG_MODES)" --accel $(QEMU_ACCEL) \
 		$(if $(RNSID_BREAK),--break $(RNSID_BREAK))
 
-compare:
+compare: vars
 	@scripts/compare $(if $(SEED),--seed $(SEED)) --n $(N) --scenarios $(SCENARIOS) \
 		--kernels "$(COMPARE_KERNELS)" --flavour $(FLAVOUR) --accel $(QEMU_ACCEL) \
 		$(if $(RNSID_BREAK),--break $(RNSID_BREAK))
@@ -54,8 +71,8 @@ fmt:
 clean:
 	rm -rf out
 
-cache-clean:
-	rm -rf $(RNSID_CACHE)/build $(RNSID_CACHE)/src
+cache-clean: vars
+	rm -rf $(call quote,$(RNSID_CACHE))/build $(call quote,$(RNSID_CACHE))/src
 
 help:
 	@echo 'rnsid: network-namespace id teardown in Rust, on test kernels under QEMU'
@@ -71,18 +88,22 @@ help:
 	@echo '  fmt          rustfmt the module and nsid-tools sources in place'
 	@echo '  clean        remove out/;  cache-clean: remove cached kernel sources and builds'
 	@echo
-	@echo 'Variables (current value):'
+	@echo 'Variables (current value; a wrong one is refused in one line before anything starts):'
 	@echo '  KERNEL=$(KERNEL)          test kernel series: 6.12, 7.3 or 7.2'
 	@echo '  FLAVOUR=$(FLAVOUR)        plain (gcc) or debug (clang-19; KASAN, lockdep, kmemleak, failslab)'
-	@echo '  KDIR=$(KDIR)              build against this Rust-enabled kernel build tree instead'
-	@echo '  QEMU_ACCEL=$(QEMU_ACCEL)  auto (KVM only if a time-boxed probe works, else TCG), kvm or tcg'
-	@echo '  CLIPPY=$(CLIPPY)          1: build the module with clippy; any warning fails'
+	@echo '  KDIR=$(KDIR)              build against this kernel tree instead: 6.12 or 7.x, built, CONFIG_RUST=y'
+	@echo '  QEMU_ACCEL=$(QEMU_ACCEL)  auto (KVM only if a time-boxed probe works, else TCG), tcg,'
+	@echo '               or kvm (refused without VMX or SVM, or without a /dev/kvm this user can open)'
+	@echo '  CLIPPY=$(CLIPPY)          1: build the module with clippy; any warning fails (0 or empty: without)'
 	@echo '  RNSID_BREAK=$(RNSID_BREAK)  panic, oob, symbol (harness) or skip_id0, short_walk (compare): a broken module'
-	@echo '  CHECK_KERNELS=$(CHECK_KERNELS)  series `make check` tests'
-	@echo '  CHECK_FLAVOURS=$(CHECK_FLAVOURS)  flavours `make check` tests'
-	@echo '  CHECK_DEBUG_MODES=$(CHECK_DEBUG_MODES)  modes the scenarios run in on debug kernels (all: every mode the kernel has)'
+	@echo '  CHECK_KERNELS=$(CHECK_KERNELS)  series `make check` tests (some of 6.12 7.2 7.3)'
+	@echo '  CHECK_FLAVOURS=$(CHECK_FLAVOURS)  flavours `make check` tests (some of debug plain)'
+	@echo '  CHECK_DEBUG_MODES=$(CHECK_DEBUG_MODES)  modes the scenarios run in on debug kernels:'
+	@echo '               all (every mode the kernel has) or a list such as "relocated shadow"'
 	@echo '  SEED=$(SEED)  N=$(N)  SCENARIOS=$(SCENARIOS)  COMPARE_KERNELS=$(COMPARE_KERNELS)'
-	@echo '               make compare: first seed (default random), nets per scenario (N or LO-HI),'
-	@echo '               scenarios per kernel, series compared'
+	@echo '               make compare: first seed (default random; decimal or 0x hex below 2^64),'
+	@echo '               nets per scenario (N or LO-HI, 1 <= LO <= HI <= 1000), scenarios per kernel'
+	@echo '               (1 to 1000000), series compared (some of 6.12 7.2 7.3)'
 	@echo '  RNSID_CACHE=$(RNSID_CACHE)'
-	@echo '               where kernel sources, builds and bindgen are cached'
+	@echo '               where kernel sources, builds and bindgen are cached: an absolute path,'
+	@echo '               no spaces or colons (kbuild refuses them), writable or creatable'

@@ -216,3 +216,199 @@ rnsid_boot() {
 	"$RNSID_TOP/qemu/run-qemu" --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" \
 		--append "$append $(rnsid_boot_args "$kdir" "$append")" "$@"
 }
+
+# --- What a user asked for, checked before anything slow ---------------------
+# rnsid_want_KIND NAME VALUE: 0 if VALUE is acceptable; otherwise one line on
+# stderr naming NAME (the make variable, or the script's option, as the user
+# spelled it), VALUE and what is accepted, and status 2 (a usage error).
+# scripts/check-vars (for the Makefile) and every script's option parsing
+# call them before setup, builds or boots, so that a typo costs a second,
+# not a 2 GB install or a ten-minute kernel build. Callers add `|| exit 2`.
+
+RNSID_SERIES=(6.12 7.2 7.3)
+RNSID_FLAVOURS=(plain debug)
+RNSID_MODES=(c relocated legacy batched shadow)
+RNSID_BREAKS=(panic oob symbol skip_id0 short_walk)
+
+# rnsid_refuse NAME VALUE WHY WANT
+rnsid_refuse() {
+	echo "rnsid: $1 '$2' $3 (want $4)" >&2
+	return 2
+}
+
+# rnsid_or WORD...: "a, b or c".
+rnsid_or() {
+	local out=$1
+	shift
+	while [ $# -gt 1 ]; do out="$out, $1"; shift; done
+	[ $# -eq 0 ] || out="$out or $1"
+	echo "$out"
+}
+
+# rnsid_one_of VALUE WORD...: whether VALUE is one of the WORDs.
+rnsid_one_of() {
+	local v=$1 w
+	shift
+	for w; do [ "$v" = "$w" ] && return 0; done
+	return 1
+}
+
+# rnsid_want_list NAME VALUE WHAT WANT SEP WORD...: VALUE is a non-empty list
+# of distinct WORDs separated by SEP (" " or ",").
+rnsid_want_list() {
+	local name=$1 value=$2 what=$3 want=$4 sep=$5 w words seen=()
+	shift 5
+	IFS="$sep"$'\n\t' read -r -d '' -a words <<<"$value" || true
+	[ ${#words[@]} -gt 0 ] || { rnsid_refuse "$name" "$value" "is empty" "$want"; return; }
+	for w in "${words[@]}"; do
+		rnsid_one_of "$w" "$@" || { rnsid_refuse "$name" "$value" "has '$w', not a $what" "$want"; return; }
+		! rnsid_one_of "$w" ${seen[@]+"${seen[@]}"} ||
+			{ rnsid_refuse "$name" "$value" "has '$w' twice" "$want"; return; }
+		seen+=("$w")
+	done
+}
+
+rnsid_want_series() {
+	rnsid_one_of "$2" "${RNSID_SERIES[@]}" ||
+		rnsid_refuse "$1" "$2" "is not a test kernel series" "$(rnsid_or "${RNSID_SERIES[@]}")"
+}
+
+rnsid_want_series_list() {
+	rnsid_want_list "$1" "$2" "test kernel series" \
+		"some of ${RNSID_SERIES[*]}, separated by spaces" " " "${RNSID_SERIES[@]}"
+}
+
+rnsid_want_flavour() {
+	rnsid_one_of "$2" "${RNSID_FLAVOURS[@]}" ||
+		rnsid_refuse "$1" "$2" "is not a kernel flavour" "$(rnsid_or "${RNSID_FLAVOURS[@]}")"
+}
+
+rnsid_want_flavour_list() {
+	rnsid_want_list "$1" "$2" "kernel flavour" \
+		"some of ${RNSID_FLAVOURS[*]}, separated by spaces" " " "${RNSID_FLAVOURS[@]}"
+}
+
+# The modes the guest scenarios run in (CHECK_DEBUG_MODES): all alone, or a
+# list separated by spaces.
+rnsid_want_modes() {
+	[ "$2" = all ] && return 0
+	rnsid_want_list "$1" "$2" "mode" "all alone, or some of ${RNSID_MODES[*]}, separated by spaces" \
+		" " "${RNSID_MODES[@]}"
+}
+
+# nsid-compare's --modes: a list separated by commas; empty is every mode.
+rnsid_want_modes_csv() {
+	[ -z "$2" ] && return 0
+	rnsid_want_list "$1" "$2" "mode" "some of ${RNSID_MODES[*]}, separated by commas" \
+		"," "${RNSID_MODES[@]}"
+}
+
+# Empty is the real module.
+rnsid_want_break() {
+	[ -z "$2" ] || rnsid_one_of "$2" "${RNSID_BREAKS[@]}" ||
+		rnsid_refuse "$1" "$2" "is not a deliberate fault" \
+			"$(rnsid_or "${RNSID_BREAKS[@]}"), or empty for the real module"
+}
+
+# kvm is refused where it cannot help: without a usable /dev/kvm QEMU fails
+# at the first boot, and without VMX or SVM /dev/kvm is kvm_pvm, which runs
+# the guests far slower than TCG or hangs them (qemu/run-qemu, kvm_usable).
+rnsid_want_accel() {
+	rnsid_one_of "$2" auto kvm tcg ||
+		{ rnsid_refuse "$1" "$2" "is not a QEMU accelerator" "auto, kvm or tcg"; return; }
+	[ "$2" = kvm ] || return 0
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] ||
+		{ rnsid_refuse "$1" "$2" "needs /dev/kvm, which is missing or closed to this user" "auto or tcg"; return; }
+	grep -q -E '^flags.*:.* (vmx|svm)( |$)' /proc/cpuinfo ||
+		rnsid_refuse "$1" "$2" "needs a CPU with VMX or SVM, which this one lacks" "auto or tcg"
+}
+
+# A switch: 1 on; 0 or empty off.
+rnsid_want_bool() {
+	rnsid_one_of "$2" "" 0 1 || rnsid_refuse "$1" "$2" "is not a switch" "1 for on, 0 or empty for off"
+}
+
+# rnsid_below_u64 DIGITS: whether the decimal DIGITS are below 2^64, checked
+# in two halves since bash's arithmetic is signed 64-bit.
+rnsid_below_u64() {
+	local d
+	[[ "$1" =~ ^0*([0-9]*)$ ]] || return 1
+	d=${BASH_REMATCH[1]}
+	[ ${#d} -le 19 ] && return 0
+	[ ${#d} -eq 20 ] || return 1
+	((10#${d:0:10} < 1844674407 || (10#${d:0:10} == 1844674407 && 10#${d:10} <= 3709551615)))
+}
+
+# What nsid-compare's --seed takes (its parse_u64): decimal or 0x hex below
+# 2^64. Empty is a random seed.
+rnsid_want_seed() {
+	local want="a number below 2^64, decimal or 0x hex, or empty for a random one"
+	[ -z "$2" ] && return 0
+	if [[ "$2" =~ ^0x0*([0-9a-fA-F]*)$ ]] && [ "$2" != 0x ]; then
+		[ ${#BASH_REMATCH[1]} -le 16 ] || rnsid_refuse "$1" "$2" "is 2^64 or more" "$want"
+	elif [[ "$2" =~ ^[0-9]+$ ]]; then
+		rnsid_below_u64 "$2" || rnsid_refuse "$1" "$2" "is 2^64 or more" "$want"
+	else
+		rnsid_refuse "$1" "$2" "is not a seed" "$want"
+	fi
+}
+
+# rnsid_want_count NAME VALUE [MAX]: a whole number from 1 to MAX (default
+# 1000000: more scenarios or repetitions than that would run for weeks).
+rnsid_want_count() {
+	local max=${3:-1000000}
+	[[ "$2" =~ ^[0-9]{1,18}$ ]] && ((10#$2 >= 1 && 10#$2 <= max)) ||
+		rnsid_refuse "$1" "$2" "is not a count" "a whole number from 1 to $max"
+}
+
+# Nets per nsid-compare scenario, as its --n takes them: N or LO-HI with
+# 1 <= LO <= HI <= 1000 (decimal only, here).
+rnsid_want_nets() {
+	local want="N or LO-HI, whole numbers with 1 <= LO <= HI <= 1000" lo hi
+	[[ "$2" =~ ^([0-9]{1,18})(-([0-9]{1,18}))?$ ]] ||
+		{ rnsid_refuse "$1" "$2" "is not a number of nets" "$want"; return; }
+	lo=$((10#${BASH_REMATCH[1]}))
+	hi=$((10#${BASH_REMATCH[3]:-${BASH_REMATCH[1]}}))
+	((lo >= 1 && lo <= hi && hi <= 1000)) || rnsid_refuse "$1" "$2" "is out of range" "$want"
+}
+
+# What scripts/build-module needs of a kernel build tree: configured with Rust
+# and modules, built (Module.symvers, the kernel crate's metadata), of a
+# series the Kbuild file knows. Empty is rnsid's own cached test kernel.
+rnsid_want_kdir() {
+	local name=$1 d=$2 release
+	local want="a built Rust-enabled 6.12 or 7.x kernel tree, e.g. \`make kernel\`'s output"
+	[ -n "$d" ] || return 0
+	[ -e "$d" ] || { rnsid_refuse "$name" "$d" "does not exist" "$want"; return; }
+	[ -d "$d" ] || { rnsid_refuse "$name" "$d" "is not a directory" "$want"; return; }
+	[ -f "$d/.config" ] || { rnsid_refuse "$name" "$d" "has no .config: not a kernel build tree" "$want"; return; }
+	grep -q '^CONFIG_RUST=y' "$d/.config" ||
+		{ rnsid_refuse "$name" "$d" "was configured without CONFIG_RUST: rnsid is a Rust module" "$want"; return; }
+	grep -q '^CONFIG_MODULES=y' "$d/.config" ||
+		{ rnsid_refuse "$name" "$d" "was configured without CONFIG_MODULES" "$want"; return; }
+	[ -f "$d/Module.symvers" ] && [ -f "$d/include/config/kernel.release" ] ||
+		{ rnsid_refuse "$name" "$d" "is configured but not built (no Module.symvers)" "$want"; return; }
+	[ -e "$d/rust/libkernel.rmeta" ] ||
+		{ rnsid_refuse "$name" "$d" "has no rust/libkernel.rmeta: its Rust part is not built" "$want"; return; }
+	release=$(cat "$d/include/config/kernel.release")
+	case "$release" in
+	6.12 | 6.12[.+-]* | 7.*) ;;
+	*) rnsid_refuse "$name" "$d" "is Linux $release" "$want" ;;
+	esac
+}
+
+# Where kernel sources, builds and bindgen go: an absolute path, without the
+# spaces or colons kbuild refuses in a build directory, that is a writable
+# directory or can be made one. Nothing is created here.
+rnsid_want_cache() {
+	local name=$1 p=$2 up
+	local want="an absolute path to a writable directory, or to one that can be created"
+	[ -n "$p" ] || { rnsid_refuse "$name" "$p" "is empty" "$want"; return; }
+	[[ "$p" == /* ]] || { rnsid_refuse "$name" "$p" "is not an absolute path" "$want"; return; }
+	[[ "$p" != *[[:space:]:]* ]] ||
+		{ rnsid_refuse "$name" "$p" "has a space or colon, which kbuild refuses" "$want"; return; }
+	up=$p
+	while [ ! -e "$up" ] && [ ! -L "$up" ]; do up=$(dirname "$up"); done
+	[ -d "$up" ] || { rnsid_refuse "$name" "$p" "cannot be a directory: $up is not one" "$want"; return; }
+	[ -w "$up" ] || rnsid_refuse "$name" "$p" "cannot be written: $up is read-only here" "$want"
+}
