@@ -16,6 +16,9 @@ SEED ?=
 N ?= 200
 SCENARIOS ?= 4
 COMPARE_KERNELS ?= 6.12 7.3
+BENCH_KERNELS ?= 6.12 7.3
+QUICK ?=
+R ?=
 export RNSID_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rnsid
 
 kernel_args = $(if $(KDIR),--kdir $(KDIR),--kernel $(KERNEL) --flavour $(FLAVOUR))
@@ -30,11 +33,12 @@ vars.kernel = KERNEL FLAVOUR RNSID_CACHE
 vars.run = KDIR KERNEL FLAVOUR QEMU_ACCEL RNSID_CACHE
 vars.check = CHECK_KERNELS CHECK_FLAVOURS CHECK_DEBUG_MODES QEMU_ACCEL RNSID_BREAK RNSID_CACHE
 vars.compare = SEED N SCENARIOS COMPARE_KERNELS FLAVOUR QEMU_ACCEL RNSID_BREAK RNSID_CACHE
+vars.bench = BENCH_KERNELS QUICK R FLAVOUR QEMU_ACCEL RNSID_CACHE
 vars.cache-clean = RNSID_CACHE
 # A value in single quotes for the shell, whatever it holds.
 quote = '$(subst ','\'',$(1))'
 
-.PHONY: all module deps kernel run check compare fmt clean cache-clean help vars
+.PHONY: all module deps kernel run check compare bench fmt clean cache-clean help vars
 
 all: module
 
@@ -64,6 +68,10 @@ compare: vars
 		--kernels "$(COMPARE_KERNELS)" --flavour $(FLAVOUR) --accel $(QEMU_ACCEL) \
 		$(if $(RNSID_BREAK),--break $(RNSID_BREAK))
 
+bench: vars
+	@scripts/bench --kernels "$(BENCH_KERNELS)" --flavour $(FLAVOUR) --accel $(QEMU_ACCEL) \
+		$(if $(filter 1,$(QUICK)),--quick) $(if $(R),--reps $(R))
+
 fmt:
 	@/usr/bin/rustfmt --config-path .rustfmt.toml rust/*.rs
 	@/usr/bin/rustfmt --edition 2021 qemu/nsid-tools/src/lib.rs qemu/nsid-tools/src/bin/*.rs
@@ -82,6 +90,9 @@ help:
 	@echo '  check        every test (host, guest on each CHECK_KERNELS, harness); ends "N passed, N failed"'
 	@echo '  compare      every Rust mode vs the in-tree C on generated workloads (SEED, N, SCENARIOS);'
 	@echo '               table on stdout, JSON in out/compare/'
+	@echo '  bench        what each mode costs vs the in-tree C: step time swept over L dying nets'
+	@echo '               x M survivors, latency under load, end to end (BENCH_KERNELS, QUICK, R);'
+	@echo '               tables on stdout, JSON and PNG plots in out/bench/'
 	@echo '  all, module  build rnsid.ko (default target); prints its path'
 	@echo '  kernel       build (or find cached) the test kernel KERNEL/FLAVOUR; prints its dir'
 	@echo '  deps         install missing Debian packages and bindgen-cli'
@@ -104,6 +115,9 @@ help:
 	@echo '               make compare: first seed (default random; decimal or 0x hex below 2^64),'
 	@echo '               nets per scenario (N or LO-HI, 1 <= LO <= HI <= 1000), scenarios per kernel'
 	@echo '               (1 to 1000000), series compared (some of 6.12 7.2 7.3)'
+	@echo '  BENCH_KERNELS=$(BENCH_KERNELS)  QUICK=$(QUICK)  R=$(R)'
+	@echo '               make bench: series measured (some of 6.12 7.2 7.3), QUICK=1 for a few'
+	@echo '               small points (minutes), repetitions per point (1 to 100; default 5, quick 2)'
 	@echo '  RNSID_CACHE=$(RNSID_CACHE)'
 	@echo '               where kernel sources, builds and bindgen are cached: an absolute path,'
 	@echo '               no spaces or colons (kbuild refuses them), writable or creatable'

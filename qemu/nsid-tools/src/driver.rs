@@ -43,6 +43,8 @@ pub struct Stats {
     pub global: BTreeMap<String, i64>,
     /// The table: mode, then column.
     pub modes: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The `last: key=value ...` line: the most recent `cleanup_net()`'s step.
+    pub last: BTreeMap<String, String>,
 }
 
 impl Stats {
@@ -51,7 +53,13 @@ impl Stats {
         let mut header: Option<Vec<&str>> = None;
         for line in text.lines() {
             if let Some((k, v)) = line.split_once(": ") {
-                if let Ok(v) = v.trim().parse() {
+                if k == "last" {
+                    s.last = v
+                        .split_whitespace()
+                        .filter_map(|kv| kv.split_once('='))
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect();
+                } else if let Ok(v) = v.trim().parse() {
                     s.global.insert(k.to_string(), v);
                 }
                 continue;
@@ -110,11 +118,13 @@ impl Module {
         Stats::parse(&text)
     }
 
-    fn hold(&self, cmd: &str) -> Result<(), String> {
+    /// Writes a command (`flush`, `arm`, `release`) to `rnsid/hold`.
+    pub fn hold(&self, cmd: &str) -> Result<(), String> {
         fs::write(&self.hold, cmd).map_err(|e| format!("{} <- {cmd}: {e}", self.hold.display()))
     }
 
-    fn held(&self) -> Result<bool, String> {
+    /// Whether a `cleanup_net()` waits in the hook.
+    pub fn held(&self) -> Result<bool, String> {
         let s =
             fs::read_to_string(&self.hold).map_err(|e| format!("{}: {e}", self.hold.display()))?;
         Ok(s.trim() == "holding")
@@ -122,7 +132,7 @@ impl Module {
 }
 
 /// Polls `f` every few milliseconds until it says yes, for at most `limit`.
-fn wait(
+pub fn wait(
     limit: Duration,
     what: &str,
     mut f: impl FnMut() -> Result<bool, String>,
@@ -380,9 +390,10 @@ postcondition_failures: 0
 unchecked_batches: 0
 held: 2
 hold_timeouts: 0
-mode       cleanups     nets ids_removed  notified notify_failed shadow_mismatches shadow_checked    unhash_ns     rwsem_ns
-c                 4        5           0         0             0                 0              0            0            0
-relocated         1        2           3         3             0                 0              0         1234            0
+last: mode=relocated nets=2 survivors=6 examined=14 ids_removed=3 notified=3 ns=1234
+mode       cleanups     nets  survivors     examined ids_removed  notified notify_failed shadow_mismatches shadow_checked    unhash_ns      rtnl_ns
+c                 4        5          0            0           0         0             0                 0              0          987            0
+relocated         1        2          6           14           3         3             0                 0              0         1234            0
 ";
 
     #[test]
@@ -393,6 +404,14 @@ relocated         1        2           3         3             0                
         assert_eq!(s.of("relocated", "notified"), 3);
         assert_eq!(s.of("c", "cleanups"), 4);
         assert_eq!(s.of("batched", "cleanups"), 0);
+        assert_eq!(s.last["survivors"], "6");
+        assert_eq!(s.last["mode"], "relocated");
+        assert!(
+            Stats::parse(&STATS.replace("last: mode", "last: bogus mode"))
+                .unwrap()
+                .last
+                .contains_key("ns")
+        );
     }
 
     #[test]

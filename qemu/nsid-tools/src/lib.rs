@@ -6,13 +6,19 @@
 //! * [`workload`]: the seeded generator of nsid scenarios;
 //! * [`trace`]: what one run of a scenario observed, and the diff of two runs;
 //! * [`netns`], [`rtnl`]: the namespaces and netlink requests that carry a scenario out;
-//! * [`driver`]: runs a scenario against the live kernel in a given mode.
+//! * [`driver`]: runs a scenario against the live kernel in a given mode;
+//! * [`bench`], [`benchrun`]: `nsid-bench`'s workloads, statistics and report, and their run
+//!   against the live kernel; [`summary`] (medians, percentiles) and [`json`] (the reports).
 //!
-//! Everything but `netns`, `rtnl` and `driver` is pure and unit-tested on the host.
+//! Everything but `netns`, `rtnl`, `driver` and `benchrun` is pure and unit-tested on the host.
 
+pub mod bench;
+pub mod benchrun;
 pub mod driver;
+pub mod json;
 pub mod netns;
 pub mod record;
 pub mod rtnl;
+pub mod summary;
 pub mod trace;
 pub mod workload;

@@ -3,12 +3,14 @@
 //! Network namespaces held by file descriptor: made with `unshare(CLONE_NEWNET)`, entered
 //! with `setns()`, released by closing the descriptor.
 //!
-//! A process can only change namespace while it has one thread, so the driver is
-//! single-threaded and always returns to its own namespace ([`Home`]) before going on.
+//! The network namespace is a thread's own: whichever thread enters one here returns to the
+//! process's own namespace ([`Home`]) before going on, so that nothing else runs in the wrong
+//! one.
 
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 fn ns_of_thread() -> io::Result<OwnedFd> {
     Ok(File::open("/proc/thread-self/ns/net")?.into())
@@ -46,13 +48,21 @@ impl Home {
 
     /// Makes a new namespace; the returned descriptor is its only reference.
     pub fn create(&self) -> io::Result<OwnedFd> {
-        // SAFETY: no pointers; affects this (single-threaded) process only.
+        self.create_timed().map(|(ns, _)| ns)
+    }
+
+    /// [`Home::create`], and how long `unshare(CLONE_NEWNET)` alone took: what a process that
+    /// makes a namespace waits for.
+    pub fn create_timed(&self) -> io::Result<(OwnedFd, Duration)> {
+        let start = Instant::now();
+        // SAFETY: no pointers; affects the calling thread only.
         if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
             return Err(io::Error::last_os_error());
         }
+        let took = start.elapsed();
         let ns = ns_of_thread();
         self.back();
-        ns
+        Ok((ns?, took))
     }
 
     /// Runs `f` inside `ns` (to make sockets there), then comes home.

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The netlink requests a scenario needs, made with the netlink crates: set an nsid, make a
-//! veth pair across namespaces, list a namespace's ids; and a recorder of `RTNLGRP_NSID`.
+//! The netlink requests a scenario needs, made with the netlink crates: set an nsid (one or a
+//! batch), make a veth pair across namespaces, list a namespace's ids; what the benchmark times
+//! (`RTM_GETNSID`, a link up or down); and a recorder of `RTNLGRP_NSID`.
 
 use netlink_packet_core::{
     NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -77,6 +78,103 @@ impl Rtnl {
                 }
             }
         }
+    }
+
+    /// Sends `msgs` in one datagram, each acked, and waits for every ack: one system call for
+    /// a hundred ids instead of a hundred. Fails with the first error the kernel reported.
+    fn request_batch(&mut self, msgs: Vec<RouteNetlinkMessage>, flags: u16) -> io::Result<()> {
+        let first = self.seq + 1;
+        let mut buf = Vec::new();
+        for msg in msgs {
+            self.seq += 1;
+            let mut nl = NetlinkMessage::from(msg);
+            nl.header.flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+            nl.header.sequence_number = self.seq;
+            nl.finalize();
+            let at = buf.len();
+            buf.resize(at + nl.buffer_len(), 0);
+            nl.serialize(&mut buf[at..]);
+        }
+        let mut waiting = (self.seq + 1 - first) as usize;
+        if waiting == 0 {
+            return Ok(());
+        }
+        self.sock.send(&buf, 0)?;
+        let mut failed = None;
+        let mut rx = vec![0u8; RECV_BUF_LEN];
+        while waiting > 0 {
+            let len = self.sock.recv(&mut &mut rx[..], 0)?;
+            let mut off = 0;
+            while off < len {
+                let reply = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&rx[off..len])
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                off += (reply.header.length as usize).next_multiple_of(4).max(16);
+                if !(first..=self.seq).contains(&reply.header.sequence_number) {
+                    continue;
+                }
+                if let NetlinkPayload::Error(e) = reply.payload {
+                    waiting -= 1;
+                    if let (None, Some(code)) = (&failed, e.code) {
+                        failed = Some(io::Error::from_raw_os_error(-code.get()));
+                    }
+                }
+            }
+        }
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// `ip netns set` for many peers at once: gives this namespace the id `id` for each
+    /// `(peer, id)` (-1: the lowest free one).
+    pub fn set_nsids(&mut self, ids: &[(BorrowedFd<'_>, i32)]) -> io::Result<()> {
+        // Each ack takes room in the socket's receive buffer until read: a few dozen at a time.
+        for part in ids.chunks(64) {
+            let msgs = part
+                .iter()
+                .map(|(peer, id)| {
+                    let mut msg = NsidMessage::default();
+                    msg.attributes
+                        .push(NsidAttribute::Fd(peer.as_raw_fd() as u32));
+                    msg.attributes.push(NsidAttribute::Id(*id));
+                    RouteNetlinkMessage::NewNsId(msg)
+                })
+                .collect();
+            self.request_batch(msgs, NLM_F_CREATE | NLM_F_EXCL)
+                .map_err(|e| error(&format!("RTM_NEWNSID x{}", part.len()), e))?;
+        }
+        Ok(())
+    }
+
+    /// `RTM_GETNSID`: the id this namespace has for `peer`, or -1.
+    pub fn get_nsid(&mut self, peer: BorrowedFd<'_>) -> io::Result<i32> {
+        let mut msg = NsidMessage::default();
+        msg.attributes
+            .push(NsidAttribute::Fd(peer.as_raw_fd() as u32));
+        let answers = self
+            .request(RouteNetlinkMessage::GetNsId(msg), NLM_F_ACK)
+            .map_err(|e| error("RTM_GETNSID", e))?;
+        Ok(answers
+            .iter()
+            .find_map(|m| match m {
+                RouteNetlinkMessage::NewNsId(n) => n.attributes.iter().find_map(|a| match a {
+                    NsidAttribute::Id(id) => Some(*id),
+                    _ => None,
+                }),
+                _ => None,
+            })
+            .unwrap_or(-1))
+    }
+
+    /// `ip link set dev INDEX up|down`: an `RTM_NEWLINK` that takes `rtnl_lock()`.
+    pub fn set_up(&mut self, index: u32, up: bool) -> io::Result<()> {
+        let mut link = LinkMessage::default();
+        link.header.index = index;
+        link.header.change_mask = LinkFlags::Up;
+        if up {
+            link.header.flags = LinkFlags::Up;
+        }
+        self.request(RouteNetlinkMessage::NewLink(link), NLM_F_ACK)
+            .map(drop)
+            .map_err(|e| error(&format!("RTM_NEWLINK index {index}"), e))
     }
 
     /// `ip netns set`: gives this namespace the id `id` for `peer`.
