@@ -23,6 +23,7 @@ int rnsid_mode_set(const char *val);
 int rnsid_mode_get(char *buffer);
 int rnsid_stats_show(struct seq_file *m, void *v);
 bool rnsid_unhash(struct llist_node *net_kill_list, struct net *last);
+void rnsid_unhashed(struct llist_node *net_kill_list, struct net *last);
 bool rnsid_hold_released(void);
 int rnsid_hold_command(const char *cmd);
 int rnsid_hold_show(struct seq_file *m, void *v);
@@ -72,7 +73,7 @@ static const struct kernel_param_ops mode_ops = {
 	.get = mode_get,
 };
 module_param_cb(mode, &mode_ops, NULL, 0644);
-MODULE_PARM_DESC(mode, "nsid unhash strategy: c (default), relocated, legacy, batched (7.x) or shadow");
+MODULE_PARM_DESC(mode, "nsid unhash strategy: c (default), relocated, legacy, batched (7.x), shadow or floor");
 
 /* Notifications to fail on purpose, to test the error path (rust/notify.rs). */
 unsigned int rnsid_fail_notify;
@@ -129,10 +130,12 @@ struct dentry *rnsid_debugfs_create_hold(struct dentry *parent)
  */
 struct rnsid_nsid_ops {
 	bool (*unhash)(struct llist_node *net_kill_list, struct net *last);
+	void (*unhashed)(struct llist_node *net_kill_list, struct net *last);
 };
 
 static const struct rnsid_nsid_ops nsid_ops = {
 	.unhash = rnsid_unhash,
+	.unhashed = rnsid_unhashed,
 };
 
 bool rnsid_hook_available(void)

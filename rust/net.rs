@@ -4,7 +4,12 @@
 //! in its `netns_ids`.
 
 use crate::{bindings, series};
-use core::{ffi::c_void, marker::PhantomData, mem::offset_of, ptr::NonNull};
+use core::{
+    ffi::{c_int, c_void},
+    marker::PhantomData,
+    mem::offset_of,
+    ptr::NonNull,
+};
 
 /// A network namespace, valid for `'a`.
 ///
@@ -127,11 +132,27 @@ impl<'a> NsidGuard<'a> {
         })
     }
 
-    /// The id this net holds for `peer`, as the kernel's `__peernet2id()` finds it.
-    pub(crate) fn find(&self, peer: Net<'_>) -> Option<i32> {
-        self.iter()
-            .find(|(_, p)| p.as_ptr() == peer.as_ptr())
-            .map(|(id, _)| id)
+    /// The id this net holds for `peer`, found as the kernel's `__peernet2id()` finds it: one
+    /// `idr_for_each()` walk that stops at the match. Also returns how many entries it examined.
+    ///
+    /// A walk by [`Self::next`] would restart the radix-tree descent for every entry; on tables
+    /// of a hundred ids that made the seed's scheme half again slower than the C.
+    pub(crate) fn find(&self, peer: Net<'_>) -> (Option<i32>, u64) {
+        let mut search = Search {
+            peer: peer.as_ptr().cast(),
+            found: None,
+            examined: 0,
+        };
+        // SAFETY: we hold `nsid_lock`, which protects `netns_ids`; `match_peer` only touches
+        // `search`, which outlives the call.
+        unsafe {
+            bindings::idr_for_each(
+                self.ids(),
+                Some(match_peer),
+                (&raw mut search).cast::<c_void>(),
+            )
+        };
+        (search.found, search.examined)
     }
 
     /// The net that `id` names, if any.
@@ -148,6 +169,29 @@ impl<'a> NsidGuard<'a> {
         // SAFETY: we hold `nsid_lock`.
         let _: *mut c_void = unsafe { bindings::idr_remove(self.ids(), id) };
     }
+}
+
+/// The state of one [`NsidGuard::find`] walk.
+struct Search {
+    peer: *mut c_void,
+    found: Option<i32>,
+    examined: u64,
+}
+
+/// `idr_for_each()`'s callback for [`NsidGuard::find`]: stops the walk (non-zero) at `peer`.
+///
+/// # Safety
+///
+/// `data` must point to a [`Search`] that nothing else accesses during the walk.
+unsafe extern "C" fn match_peer(id: c_int, entry: *mut c_void, data: *mut c_void) -> c_int {
+    // SAFETY: guaranteed by the caller (`find`).
+    let search = unsafe { &mut *data.cast::<Search>() };
+    search.examined += 1;
+    if entry != search.peer {
+        return 0;
+    }
+    search.found = Some(id);
+    1
 }
 
 impl Drop for NsidGuard<'_> {

@@ -34,7 +34,7 @@ pub(crate) unsafe extern "C" fn rnsid_mode_set(val: *const c_char) -> c_int {
     let bytes = value.as_bytes();
     let Some(mode) = Mode::parse(bytes) else {
         pr_err!(
-            "mode: unknown value '{}' (want c, relocated, legacy, batched or shadow)\n",
+            "mode: unknown value '{}' (want c, relocated, legacy, batched, shadow or floor)\n",
             value.trim_end()
         );
         return EINVAL.to_errno();

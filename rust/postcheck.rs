@@ -103,7 +103,7 @@ fn predict(cleanup: &Cleanup<'_>, dying: &[*mut crate::bindings::net]) -> Result
                 survivor: survivor.as_ptr(),
                 id,
                 peer: peer.as_ptr(),
-                predicted: ids.find(peer) == Some(id),
+                predicted: ids.find(peer).0 == Some(id),
             };
             // Within the capacity reserved above, so this does not allocate.
             entries.push(entry, GFP_ATOMIC)?;

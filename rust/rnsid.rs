@@ -21,6 +21,7 @@ mod notify;
 mod param;
 mod pernet;
 mod postcheck;
+mod rtnl;
 mod stats;
 mod tracker;
 mod unhash;

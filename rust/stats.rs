@@ -2,11 +2,11 @@
 
 //! What rnsid counts, and `/sys/kernel/debug/rnsid/stats`, which shows it.
 
-use crate::{bindings, mode::Mode};
+use crate::{bindings, mode::Mode, unhash::Outcome};
 use core::{
     ffi::{c_int, c_void},
     fmt::{self, Write},
-    sync::atomic::{AtomicI64, AtomicU64, Ordering},
+    sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering},
 };
 
 /// The counters of one mode.
@@ -15,6 +15,10 @@ pub(crate) struct ModeStats {
     pub(crate) cleanups: AtomicU64,
     /// Dying nets unhashed (or, in `c` and `shadow`, seen being unhashed by the C).
     pub(crate) nets: AtomicU64,
+    /// Survivor tables searched by Rust (one per dying net and survivor in the seed's scheme).
+    pub(crate) survivors: AtomicU64,
+    /// Table entries Rust looked at.
+    pub(crate) examined: AtomicU64,
     /// Ids removed from survivors by Rust.
     pub(crate) ids_removed: AtomicU64,
     /// `RTM_DELNSID` notifications sent by Rust.
@@ -25,10 +29,11 @@ pub(crate) struct ModeStats {
     pub(crate) shadow_mismatches: AtomicU64,
     /// `shadow`: pairs checked.
     pub(crate) shadow_checked: AtomicU64,
-    /// Time spent in the unhash step, in ns.
+    /// Time spent in the unhash step, in ns: Rust's, or in `c` and `shadow` the in-tree C's,
+    /// over the same span and by the same clock.
     pub(crate) unhash_ns: AtomicU64,
-    /// Time the module held `net_rwsem` for write, in ns (`legacy`).
-    pub(crate) rwsem_ns: AtomicU64,
+    /// Time the module held `rtnl_lock()`, in ns (`legacy`).
+    pub(crate) rtnl_ns: AtomicU64,
 }
 
 impl ModeStats {
@@ -36,13 +41,15 @@ impl ModeStats {
         Self {
             cleanups: AtomicU64::new(0),
             nets: AtomicU64::new(0),
+            survivors: AtomicU64::new(0),
+            examined: AtomicU64::new(0),
             ids_removed: AtomicU64::new(0),
             notified: AtomicU64::new(0),
             notify_failed: AtomicU64::new(0),
             shadow_mismatches: AtomicU64::new(0),
             shadow_checked: AtomicU64::new(0),
             unhash_ns: AtomicU64::new(0),
-            rwsem_ns: AtomicU64::new(0),
+            rtnl_ns: AtomicU64::new(0),
         }
     }
 }
@@ -60,6 +67,53 @@ pub(crate) struct Stats {
     pub(crate) held: AtomicU64,
     /// Held runs that nobody released in time.
     pub(crate) hold_timeouts: AtomicU64,
+    /// The most recent nsid step.
+    pub(crate) last: LastStep,
+}
+
+/// The most recent nsid step, whoever did it, for a benchmark that times one batch: the spare
+/// net that arms `rnsid/hold` runs its own `cleanup_net()` just before the batch's, so the
+/// per-mode sums mix the two.
+///
+/// Written by `cleanup_net()` only, whose runs are serialised; a reader racing with a write may
+/// see fields of two steps, which a reader that waits for the runs it expects never does.
+pub(crate) struct LastStep {
+    mode: AtomicU8,
+    nets: AtomicU64,
+    survivors: AtomicU64,
+    examined: AtomicU64,
+    ids_removed: AtomicU64,
+    notified: AtomicU64,
+    ns: AtomicU64,
+}
+
+impl LastStep {
+    const fn new() -> Self {
+        Self {
+            mode: AtomicU8::new(Mode::C as u8),
+            nets: AtomicU64::new(0),
+            survivors: AtomicU64::new(0),
+            examined: AtomicU64::new(0),
+            ids_removed: AtomicU64::new(0),
+            notified: AtomicU64::new(0),
+            ns: AtomicU64::new(0),
+        }
+    }
+
+    /// Records a step of `mode` over `nets` dying nets that took `ns`; the work counts are
+    /// Rust's (zero when the C did the step).
+    pub(crate) fn set(&self, mode: Mode, nets: u64, work: Option<&Outcome>, ns: u64) {
+        let get = |f: fn(&Outcome) -> u64| work.map_or(0, f);
+        self.mode.store(mode as u8, Ordering::Relaxed);
+        self.nets.store(nets, Ordering::Relaxed);
+        self.survivors
+            .store(get(|o| o.survivors), Ordering::Relaxed);
+        self.examined.store(get(|o| o.examined), Ordering::Relaxed);
+        self.ids_removed
+            .store(get(|o| o.ids_removed), Ordering::Relaxed);
+        self.notified.store(get(|o| o.notified), Ordering::Relaxed);
+        self.ns.store(ns, Ordering::Relaxed);
+    }
 }
 
 impl Stats {
@@ -71,6 +125,7 @@ impl Stats {
             unchecked_batches: AtomicU64::new(0),
             held: AtomicU64::new(0),
             hold_timeouts: AtomicU64::new(0),
+            last: LastStep::new(),
         }
     }
 
@@ -107,12 +162,24 @@ fn render(w: &mut impl Write, mode: Mode) -> fmt::Result {
     writeln!(w, "unchecked_batches: {}", get(&STATS.unchecked_batches))?;
     writeln!(w, "held: {}", get(&STATS.held))?;
     writeln!(w, "hold_timeouts: {}", get(&STATS.hold_timeouts))?;
+    let last = &STATS.last;
+    writeln!(
+        w,
+        "last: mode={} nets={} survivors={} examined={} ids_removed={} notified={} ns={}",
+        Mode::from_u8(last.mode.load(Ordering::Relaxed)).name(),
+        get(&last.nets),
+        get(&last.survivors),
+        get(&last.examined),
+        get(&last.ids_removed),
+        get(&last.notified),
+        get(&last.ns)
+    )?;
     // One format for the header and every row, so that the columns line up.
     macro_rules! row {
         ($($field:expr),+) => {
             writeln!(
                 w,
-                "{:<10} {:>8} {:>8} {:>11} {:>9} {:>13} {:>17} {:>14} {:>12} {:>12}",
+                "{:<10} {:>8} {:>8} {:>10} {:>12} {:>11} {:>9} {:>13} {:>17} {:>14} {:>12} {:>12}",
                 $($field),+
             )
         };
@@ -121,13 +188,15 @@ fn render(w: &mut impl Write, mode: Mode) -> fmt::Result {
         "mode",
         "cleanups",
         "nets",
+        "survivors",
+        "examined",
         "ids_removed",
         "notified",
         "notify_failed",
         "shadow_mismatches",
         "shadow_checked",
         "unhash_ns",
-        "rwsem_ns"
+        "rtnl_ns"
     )?;
     for m in Mode::ALL {
         let s = STATS.mode(m);
@@ -135,13 +204,15 @@ fn render(w: &mut impl Write, mode: Mode) -> fmt::Result {
             m.name(),
             get(&s.cleanups),
             get(&s.nets),
+            get(&s.survivors),
+            get(&s.examined),
             get(&s.ids_removed),
             get(&s.notified),
             get(&s.notify_failed),
             get(&s.shadow_mismatches),
             get(&s.shadow_checked),
             get(&s.unhash_ns),
-            get(&s.rwsem_ns)
+            get(&s.rtnl_ns)
         )?;
     }
     Ok(())

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The nsid step of `cleanup_net()`, in Rust: the strategies `relocated`, `legacy` and
-//! `batched` (see [`crate::mode::Mode`]).
+//! `batched`, and `floor`, the benchmark's measure of the unavoidable work (see
+//! [`crate::mode::Mode`]).
 
 use crate::{
     bindings, breakage,
     net::{KillIter, Net, NetIter, NetListGuard},
     notify,
+    rtnl::Rtnl,
     stats::now_ns,
 };
+use kernel::prelude::*;
 
 /// What `cleanup_net()` hands to the nsid step: the dying nets, already off
 /// `net_namespace_list`, and the last survivor at that moment.
@@ -57,10 +60,15 @@ impl<'a> Cleanup<'a> {
 #[derive(Default)]
 pub(crate) struct Outcome {
     pub(crate) nets: u64,
+    /// Survivors whose table was searched (one per dying net and survivor in the seed's scheme).
+    pub(crate) survivors: u64,
+    /// Table entries looked at.
+    pub(crate) examined: u64,
     pub(crate) ids_removed: u64,
     pub(crate) notified: u64,
     pub(crate) notify_failed: u64,
-    pub(crate) rwsem_ns: u64,
+    /// `legacy`: how long `rtnl_lock()` was held.
+    pub(crate) rtnl_ns: u64,
 }
 
 impl Outcome {
@@ -80,7 +88,9 @@ impl Outcome {
 fn unhash_from(survivor: Net<'_>, dying: Net<'_>, out: &mut Outcome) {
     let removed = {
         let mut ids = survivor.lock_ids();
-        let id = ids.find(dying);
+        let (id, examined) = ids.find(dying);
+        out.survivors += 1;
+        out.examined += examined;
         if let Some(id) = id {
             ids.remove(id);
         }
@@ -112,11 +122,12 @@ pub(crate) fn relocated(cleanup: &Cleanup<'_>) -> Outcome {
     out
 }
 
-/// The scheme before the seed: the whole walk with `net_rwsem` held for write, standing in for
-/// the `rtnl_lock()` it used to hold.
+/// The scheme before the seed: the whole walk under `rtnl_lock()`, as `cleanup_net()` did
+/// before fb07a820fe3f, and `net_rwsem` for write, which guards the list since then.
 pub(crate) fn legacy(cleanup: &Cleanup<'_>) -> Outcome {
     let mut out = Outcome::default();
     let start = now_ns();
+    let rtnl = Rtnl::lock();
     let list = NetListGuard::write();
     for dying in cleanup.dying() {
         for survivor in list.iter() {
@@ -125,7 +136,8 @@ pub(crate) fn legacy(cleanup: &Cleanup<'_>) -> Outcome {
         destroy(dying, &mut out);
     }
     drop(list);
-    out.rwsem_ns = now_ns().saturating_sub(start);
+    drop(rtnl);
+    out.rtnl_ns = now_ns().saturating_sub(start);
     out
 }
 
@@ -134,10 +146,12 @@ pub(crate) fn legacy(cleanup: &Cleanup<'_>) -> Outcome {
 pub(crate) fn batched(cleanup: &Cleanup<'_>) -> Outcome {
     let mut out = Outcome::default();
     for survivor in cleanup.survivors() {
+        out.survivors += 1;
         let mut ids = survivor.lock_ids();
         let mut from = 0;
         while let Some((id, peer)) = ids.next(from) {
             from = id + 1;
+            out.examined += 1;
             if !peer.is_dying() {
                 continue;
             }
@@ -147,6 +161,57 @@ pub(crate) fn batched(cleanup: &Cleanup<'_>) -> Outcome {
             ids = survivor.lock_ids();
         }
         drop(ids);
+    }
+    for dying in cleanup.dying() {
+        destroy(dying, &mut out);
+    }
+    out
+}
+
+/// The (survivor, id) pairs the nsid step of one `cleanup_net()` must remove, found before the
+/// clock starts (`floor`).
+pub(crate) struct Plan<'a> {
+    pairs: KVec<(Net<'a>, i32)>,
+}
+
+impl<'a> Plan<'a> {
+    /// Every id a survivor up to `last` holds for a dying net.
+    ///
+    /// Ids for dying nets cannot appear or vanish meanwhile: only this nsid step removes them,
+    /// and `peernet2id_alloc()` refuses dying peers.
+    pub(crate) fn new(cleanup: &Cleanup<'a>) -> Result<Self> {
+        let mut dying = KVec::new();
+        for net in cleanup.dying() {
+            dying.push(net.as_ptr(), GFP_KERNEL)?;
+        }
+        dying.sort_unstable();
+        let is_dying = |p: Net<'_>| dying.binary_search(&p.as_ptr()).is_ok();
+        let mut pairs = KVec::new();
+        for survivor in cleanup.survivors() {
+            // Count, allocate unlocked, then fill: no sleeping allocation under the spin lock.
+            let count = survivor
+                .lock_ids()
+                .iter()
+                .filter(|(_, p)| is_dying(*p))
+                .count();
+            pairs.reserve(count, GFP_KERNEL)?;
+            let ids = survivor.lock_ids();
+            for (id, _) in ids.iter().filter(|(_, p)| is_dying(*p)) {
+                // Within the capacity reserved above, so this does not allocate.
+                pairs.push((survivor, id), GFP_ATOMIC)?;
+            }
+        }
+        Ok(Self { pairs })
+    }
+}
+
+/// The unavoidable work alone: each planned removal and its notification, then the dying
+/// nets' own tables. What every strategy must at least do; the benchmark's floor.
+pub(crate) fn floor(cleanup: &Cleanup<'_>, plan: &Plan<'_>) -> Outcome {
+    let mut out = Outcome::default();
+    for &(survivor, id) in plan.pairs.iter() {
+        survivor.lock_ids().remove(id);
+        out.notify(survivor, id);
     }
     for dying in cleanup.dying() {
         destroy(dying, &mut out);

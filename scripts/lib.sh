@@ -227,7 +227,7 @@ rnsid_boot() {
 
 RNSID_SERIES=(6.12 7.2 7.3)
 RNSID_FLAVOURS=(plain debug)
-RNSID_MODES=(c relocated legacy batched shadow)
+RNSID_MODES=(c relocated legacy batched shadow floor)
 RNSID_BREAKS=(panic oob symbol skip_id0 short_walk)
 
 # rnsid_refuse NAME VALUE WHY WANT

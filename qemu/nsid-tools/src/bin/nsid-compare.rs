@@ -120,7 +120,8 @@ fn order_for(mode: &str, kernel_major: u32) -> Order {
     let same = match mode {
         "shadow" => true,
         "relocated" | "legacy" => kernel_major < 7,
-        "batched" => kernel_major >= 7,
+        // Both walk survivor by survivor, each table in id order, as 7.x's C does.
+        "batched" | "floor" => kernel_major >= 7,
         _ => false,
     };
     if same {
@@ -197,7 +198,7 @@ fn compare(args: &Args) -> Result<bool, String> {
         .map_err(|e| format!("cannot set mode=c: {e} (is rnsid loaded?)"))?;
     let modes: Vec<String> = match &args.modes {
         Some(m) => m.iter().filter(|m| *m != "c").cloned().collect(),
-        None => ["relocated", "legacy", "batched", "shadow"]
+        None => ["relocated", "legacy", "batched", "shadow", "floor"]
             .iter()
             .filter(|m| {
                 let ok = module.set_mode(m).is_ok();
