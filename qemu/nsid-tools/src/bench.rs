@@ -416,6 +416,8 @@ pub struct LatencyRow {
     pub summary: Option<Summary>,
     /// p99 over the idle guest's p99.
     pub p99_vs_idle: Option<f64>,
+    /// The median step time of the mode's windows: what a waiter under `legacy` waits for.
+    pub step_ns: Option<f64>,
 }
 
 pub fn mode_name(m: &Option<String>) -> &str {
@@ -444,11 +446,17 @@ pub fn summarize_latency(runs: &[LatencyRun], modes: &[String]) -> Vec<LatencyRo
                 (Some(s), Some(i)) if i.p99 > 0.0 => Some(s.p99 / i.p99),
                 _ => None,
             };
+            let steps: Vec<f64> = runs
+                .iter()
+                .filter(|r| mode_name(&r.mode) == mode)
+                .filter_map(|r| r.step_ns.map(|n| n as f64))
+                .collect();
             rows.push(LatencyRow {
                 op: op.to_string(),
                 mode: mode.to_string(),
                 summary,
                 p99_vs_idle,
+                step_ns: Summary::of(&steps).map(|s| s.median),
             });
         }
     }
@@ -456,14 +464,14 @@ pub fn summarize_latency(runs: &[LatencyRun], modes: &[String]) -> Vec<LatencyRo
 }
 
 pub fn latency_table(rows: &[LatencyRow]) -> Vec<String> {
-    let line = |c: [&str; 7]| {
+    let line = |c: [&str; 8]| {
         format!(
-            "{:<8} {:<10} {:>6} {:>9} {:>9} {:>9} {:>9}",
-            c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+            "{:<8} {:<10} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
         )
     };
     let mut out = vec![line([
-        "op", "mode", "n", "p50_ms", "p99_ms", "max_ms", "p99/idle",
+        "op", "mode", "n", "p50_ms", "p99_ms", "max_ms", "p99/idle", "step_ms",
     ])];
     for r in rows {
         let s = r.summary.as_ref();
@@ -475,6 +483,7 @@ pub fn latency_table(rows: &[LatencyRow]) -> Vec<String> {
             &ms(s.map(|s| s.p99)),
             &ms(s.map(|s| s.max)),
             &ratio(r.p99_vs_idle),
+            &ms(r.step_ns),
         ]));
     }
     out
@@ -515,6 +524,7 @@ pub fn latency_row_json(r: &LatencyRow) -> Json {
         .with("mode", r.mode.as_str())
         .with("ns", summary_json(&r.summary))
         .with("p99_vs_idle", r.p99_vs_idle)
+        .with("step_ns", r.step_ns)
 }
 
 /// One round of the end-to-end run (item 5) in one mode.
@@ -736,6 +746,7 @@ mod tests {
         let run = |mode: Option<&str>, rep, ns: &[u64]| LatencyRun {
             mode: mode.map(String::from),
             rep,
+            step_ns: mode.map(|_| 500 + rep as u64 * 100),
             ops: BTreeMap::from([(
                 "rtnl".to_string(),
                 ns.iter()
@@ -758,6 +769,7 @@ mod tests {
         let s = legacy.summary.as_ref().unwrap();
         assert_eq!((s.n, s.median, s.max), (3, 10.0, 1000.0));
         assert!(legacy.p99_vs_idle.unwrap() > 90.0);
+        assert_eq!(legacy.step_ns, Some(550.0));
         let none = rows
             .iter()
             .find(|r| r.op == "unshare" && r.mode == "idle")

@@ -301,11 +301,11 @@ impl Bench<'_> {
                 (ops, fds)
             });
             let w2 = sc.spawn(|| {
-                let mut up = false;
+                let mut qlen = 1000;
                 worker(&go, &stop, Duration::from_millis(1), || {
-                    up = !up;
+                    qlen ^= 1;
                     let t = Instant::now();
-                    quiet.set_up(1, up).ok().map(|_| t.elapsed())
+                    quiet.set_txqlen(1, qlen).ok().map(|_| t.elapsed())
                 })
             });
             let w3 = sc.spawn(|| {

@@ -2,13 +2,13 @@
 
 //! The netlink requests a scenario needs, made with the netlink crates: set an nsid (one or a
 //! batch), make a veth pair across namespaces, list a namespace's ids; what the benchmark times
-//! (`RTM_GETNSID`, a link up or down); and a recorder of `RTNLGRP_NSID`.
+//! (`RTM_GETNSID`, a link's queue length); and a recorder of `RTNLGRP_NSID`.
 
 use netlink_packet_core::{
     NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -164,17 +164,16 @@ impl Rtnl {
             .unwrap_or(-1))
     }
 
-    /// `ip link set dev INDEX up|down`: an `RTM_NEWLINK` that takes `rtnl_lock()`.
-    pub fn set_up(&mut self, index: u32, up: bool) -> io::Result<()> {
+    /// `ip link set dev INDEX txqueuelen QLEN`: an `RTM_NEWLINK` that takes `rtnl_lock()` and
+    /// nothing else of note (taking a link down or up would also wait for an RCU grace period,
+    /// which a long step delays on a kernel without preemption).
+    pub fn set_txqlen(&mut self, index: u32, qlen: u32) -> io::Result<()> {
         let mut link = LinkMessage::default();
         link.header.index = index;
-        link.header.change_mask = LinkFlags::Up;
-        if up {
-            link.header.flags = LinkFlags::Up;
-        }
+        link.attributes.push(LinkAttribute::TxQueueLen(qlen));
         self.request(RouteNetlinkMessage::NewLink(link), NLM_F_ACK)
             .map(drop)
-            .map_err(|e| error(&format!("RTM_NEWLINK index {index}"), e))
+            .map_err(|e| error(&format!("RTM_NEWLINK index {index} txqueuelen"), e))
     }
 
     /// `ip netns set`: gives this namespace the id `id` for `peer`.

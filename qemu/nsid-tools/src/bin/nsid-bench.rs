@@ -29,8 +29,9 @@ live peers; R repetitions, every mode in turn within each. The step's time
 and work come from rnsid/stats (its last: line); for c the work its
 algorithm implies on this workload.
 Latency: while the batch of point L,M dies, three threads time
-unshare(CLONE_NEWNET), lo down/up in an unrelated net (rtnl_lock()) and
-RTM_GETNSID in a survivor; the same on the idle guest.
+unshare(CLONE_NEWNET), a change of lo's txqueuelen in an unrelated net
+(RTM_NEWLINK: rtnl_lock()) and RTM_GETNSID in a survivor; the same on the
+idle guest.
 End to end: N times create a net, ids to and from 10 others, delete it;
 per mode, in rounds.
 
