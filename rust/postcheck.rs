@@ -45,11 +45,7 @@ static PENDING: AtomicPtr<Pending> = AtomicPtr::new(ptr::null_mut());
 impl Pending {
     /// Records the batch; in `shadow` mode also Rust's prediction, before the C runs.
     pub(crate) fn record(cleanup: &Cleanup<'_>, mode: Mode) -> Result<KBox<Self>> {
-        let mut dying = KVec::new();
-        for net in cleanup.dying() {
-            dying.push(net.as_ptr(), GFP_KERNEL)?;
-        }
-        dying.sort_unstable();
+        let dying = cleanup.dying_sorted()?;
         let shadow = if mode == Mode::Shadow {
             Some(predict(cleanup, &dying)?)
         } else {
@@ -85,31 +81,12 @@ impl Pending {
 /// Rust's prediction for `shadow`: every id a survivor holds for a dying net, marked with
 /// whether the seed's scheme would remove it.
 fn predict(cleanup: &Cleanup<'_>, dying: &[*mut crate::bindings::net]) -> Result<KVec<Entry>> {
-    let is_dying = |p: Net<'_>| dying.binary_search(&p.as_ptr()).is_ok();
-    let mut entries = KVec::new();
-    for survivor in cleanup.survivors() {
-        // Count first, allocate unlocked, then fill: no sleeping allocation under the spin lock.
-        // Ids for dying nets cannot appear or vanish meanwhile: only this nsid step removes
-        // them and `peernet2id_alloc()` refuses dying peers.
-        let count = survivor
-            .lock_ids()
-            .iter()
-            .filter(|(_, p)| is_dying(*p))
-            .count();
-        entries.reserve(count, GFP_KERNEL)?;
-        let ids = survivor.lock_ids();
-        for (id, peer) in ids.iter().filter(|(_, p)| is_dying(*p)) {
-            let entry = Entry {
-                survivor: survivor.as_ptr(),
-                id,
-                peer: peer.as_ptr(),
-                predicted: ids.find(peer).0 == Some(id),
-            };
-            // Within the capacity reserved above, so this does not allocate.
-            entries.push(entry, GFP_ATOMIC)?;
-        }
-    }
-    Ok(entries)
+    cleanup.ids_for_dying(dying, |survivor, ids, id, peer| Entry {
+        survivor: survivor.as_ptr(),
+        id,
+        peer: peer.as_ptr(),
+        predicted: ids.find(peer) == Some(id),
+    })
 }
 
 /// Takes the pending record, if any, and checks it; called from every pernet `pre_exit`.

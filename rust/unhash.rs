@@ -6,7 +6,7 @@
 
 use crate::{
     bindings, breakage,
-    net::{KillIter, Net, NetIter, NetListGuard},
+    net::{KillIter, Net, NetIter, NetListGuard, NsidGuard},
     notify,
     rtnl::Rtnl,
     stats::now_ns,
@@ -46,6 +46,45 @@ impl<'a> Cleanup<'a> {
         unsafe { KillIter::new(self.kill) }
     }
 
+    /// The dying nets' addresses, sorted (for [`Self::ids_for_dying`]).
+    pub(crate) fn dying_sorted(&self) -> Result<KVec<*mut bindings::net>> {
+        let mut dying = KVec::new();
+        for net in self.dying() {
+            dying.push(net.as_ptr(), GFP_KERNEL)?;
+        }
+        dying.sort_unstable();
+        Ok(dying)
+    }
+
+    /// `f(survivor, its table, id, peer)` for every id a survivor up to `last` holds for a net
+    /// in `dying` (sorted), survivor by survivor, each table in id order.
+    ///
+    /// Each table is counted, room made with the lock dropped, then filled: no sleeping
+    /// allocation under `nsid_lock`. Ids for dying nets cannot appear or vanish meanwhile:
+    /// only this nsid step removes them, and `peernet2id_alloc()` refuses dying peers.
+    pub(crate) fn ids_for_dying<T>(
+        &self,
+        dying: &[*mut bindings::net],
+        mut f: impl FnMut(Net<'a>, &NsidGuard<'a>, i32, Net<'a>) -> T,
+    ) -> Result<KVec<T>> {
+        let is_dying = |p: Net<'_>| dying.binary_search(&p.as_ptr()).is_ok();
+        let mut found = KVec::new();
+        for survivor in self.survivors() {
+            let count = survivor
+                .lock_ids()
+                .iter()
+                .filter(|(_, p)| is_dying(*p))
+                .count();
+            found.reserve(count, GFP_KERNEL)?;
+            let ids = survivor.lock_ids();
+            for (id, peer) in ids.iter().filter(|(_, p)| is_dying(*p)) {
+                // Within the capacity reserved above, so this does not allocate.
+                found.push(f(survivor, &ids, id, peer), GFP_ATOMIC)?;
+            }
+        }
+        Ok(found)
+    }
+
     /// The survivors, from `init_net` up to and including `last`, walked without `net_rwsem`:
     /// `cleanup_net()` is the only task that removes nets from the list.
     pub(crate) fn survivors(&self) -> impl Iterator<Item = Net<'a>> {
@@ -62,7 +101,7 @@ pub(crate) struct Outcome {
     pub(crate) nets: u64,
     /// Survivors whose table was searched (one per dying net and survivor in the seed's scheme).
     pub(crate) survivors: u64,
-    /// Table entries looked at.
+    /// Table entries looked at; counted by `batched` only (see [`NsidGuard::find`]).
     pub(crate) examined: u64,
     pub(crate) ids_removed: u64,
     pub(crate) notified: u64,
@@ -88,9 +127,8 @@ impl Outcome {
 fn unhash_from(survivor: Net<'_>, dying: Net<'_>, out: &mut Outcome) {
     let removed = {
         let mut ids = survivor.lock_ids();
-        let (id, examined) = ids.find(dying);
+        let id = ids.find(dying);
         out.survivors += 1;
-        out.examined += examined;
         if let Some(id) = id {
             ids.remove(id);
         }
@@ -176,31 +214,9 @@ pub(crate) struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     /// Every id a survivor up to `last` holds for a dying net.
-    ///
-    /// Ids for dying nets cannot appear or vanish meanwhile: only this nsid step removes them,
-    /// and `peernet2id_alloc()` refuses dying peers.
     pub(crate) fn new(cleanup: &Cleanup<'a>) -> Result<Self> {
-        let mut dying = KVec::new();
-        for net in cleanup.dying() {
-            dying.push(net.as_ptr(), GFP_KERNEL)?;
-        }
-        dying.sort_unstable();
-        let is_dying = |p: Net<'_>| dying.binary_search(&p.as_ptr()).is_ok();
-        let mut pairs = KVec::new();
-        for survivor in cleanup.survivors() {
-            // Count, allocate unlocked, then fill: no sleeping allocation under the spin lock.
-            let count = survivor
-                .lock_ids()
-                .iter()
-                .filter(|(_, p)| is_dying(*p))
-                .count();
-            pairs.reserve(count, GFP_KERNEL)?;
-            let ids = survivor.lock_ids();
-            for (id, _) in ids.iter().filter(|(_, p)| is_dying(*p)) {
-                // Within the capacity reserved above, so this does not allocate.
-                pairs.push((survivor, id), GFP_ATOMIC)?;
-            }
-        }
+        let dying = cleanup.dying_sorted()?;
+        let pairs = cleanup.ids_for_dying(&dying, |survivor, _, id, _| (survivor, id))?;
         Ok(Self { pairs })
     }
 }
