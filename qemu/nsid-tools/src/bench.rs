@@ -306,7 +306,9 @@ pub fn sweep_table(rows: &[SweepRow]) -> Vec<String> {
         "removed",
     ])];
     for r in rows {
+        // Implied rather than counted: all of c's counts, the others' examined entries.
         let star = if r.implied { "*" } else { "" };
+        let star_c = if r.implied && r.mode == "c" { "*" } else { "" };
         out.push(line([
             &r.point.l.to_string(),
             &r.point.m.to_string(),
@@ -317,7 +319,7 @@ pub fn sweep_table(rows: &[SweepRow]) -> Vec<String> {
             &r.ns_per_id.map_or("-".into(), |n| format!("{n:.0}")),
             &ratio(r.vs_c),
             &ratio(r.vs_floor),
-            &format!("{}{star}", r.work.survivors),
+            &format!("{}{star_c}", r.work.survivors),
             &format!("{}{star}", r.work.examined),
             &r.work.ids_removed.to_string(),
         ]));
