@@ -146,20 +146,7 @@ impl Bench<'_> {
         self.module.hold("flush")?;
         let before = self.module.stats()?;
         let cleanups = before.of(mode, "cleanups");
-        self.module.hold("arm")?;
-        let spare = self
-            .home
-            .create()
-            .map_err(|e| format!("cannot create the spare net: {e}"))?;
-        drop(spare);
-        if let Err(e) = wait(
-            Duration::from_secs(20),
-            "the spare net's cleanup_net() to be held",
-            || self.module.held(),
-        ) {
-            let _ = self.module.hold("release");
-            return Err(e);
-        }
+        self.module.hold_behind_spare(self.home)?;
         drop(dying);
         at_release();
         let start = Instant::now();

@@ -129,6 +129,25 @@ impl Module {
             fs::read_to_string(&self.hold).map_err(|e| format!("{}: {e}", self.hold.display()))?;
         Ok(s.trim() == "holding")
     }
+
+    /// Arms `rnsid/hold` and lets a spare net (made in `home`) die, returning once its
+    /// `cleanup_net()` waits in the hook: nets released from now on queue up behind it and die
+    /// together in the next run, when `release` lets it go. Disarms again on failure.
+    pub fn hold_behind_spare(&self, home: &Home) -> Result<(), String> {
+        self.hold("arm")?;
+        let spare = home
+            .create()
+            .map_err(|e| format!("cannot create the spare net: {e}"))?;
+        drop(spare);
+        wait(
+            Duration::from_secs(20),
+            "the spare net's cleanup_net() to be held",
+            || self.held(),
+        )
+        .inspect_err(|_| {
+            let _ = self.hold("release");
+        })
+    }
 }
 
 /// Polls `f` every few milliseconds until it says yes, for at most `limit`.
@@ -256,20 +275,7 @@ impl Driver<'_> {
         }
         self.module.hold("flush")?;
         let before = self.module.stats()?.of(mode, "cleanups");
-        self.module.hold("arm")?;
-        let spare = self
-            .home
-            .create()
-            .map_err(|e| format!("cannot create the spare net: {e}"))?;
-        drop(spare);
-        if let Err(e) = wait(
-            Duration::from_secs(20),
-            "the spare net's cleanup_net() to be held",
-            || self.module.held(),
-        ) {
-            let _ = self.module.hold("release");
-            return Err(e);
-        }
+        self.module.hold_behind_spare(self.home)?;
         drop(fds);
         self.module.hold("release")?;
         for n in born {

@@ -5,10 +5,10 @@
 //! (with `--json`) the same as JSON. See `USAGE`.
 
 use nsid_tools::driver::{self, Module};
+use nsid_tools::json;
 use nsid_tools::netns::Home;
 use nsid_tools::trace::{self, Order};
 use nsid_tools::workload::{self, Rng};
-use std::fmt::Write as _;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
@@ -141,22 +141,6 @@ struct Tally {
     leaked: i64,
     shadow_checked: u64,
     shadow_mismatches: u64,
-}
-
-fn json_str(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
 }
 
 fn main() -> ExitCode {
@@ -345,11 +329,11 @@ fn compare(args: &Args) -> Result<bool, String> {
         );
         modes_json.push(format!(
             "{}:{{\"scenarios\":{},\"deletions\":{},\"messages\":{},\"mismatches\":{},\"problems\":{},\"leaked\":{},\"shadow_checked\":{},\"shadow_mismatches\":{}}}",
-            json_str(mode), t.scenarios, t.deletions, t.messages, t.mismatches, t.problems, t.leaked, t.shadow_checked, t.shadow_mismatches));
+            json::string(mode), t.scenarios, t.deletions, t.messages, t.mismatches, t.problems, t.leaked, t.shadow_checked, t.shadow_mismatches));
     }
     let json = format!(
         "{{\"kernel\":{},\"first_seed\":{},\"n\":[{},{}],\"ok\":{},\"scenarios\":[{}],\"modes\":{{{}}}}}",
-        json_str(release.trim()), args.seed, args.n.0, args.n.1, all_ok, scenarios_json.join(","), modes_json.join(","));
+        json::string(release.trim()), args.seed, args.n.0, args.n.1, all_ok, scenarios_json.join(","), modes_json.join(","));
     if let Some(path) = &args.json {
         std::fs::write(path, format!("{json}\n"))
             .map_err(|e| format!("cannot write {path}: {e}"))?;
