@@ -70,7 +70,6 @@ pub(crate) unsafe extern "C" fn rnsid_unhash(
     let cleanup = unsafe { Cleanup::new(net_kill_list, last) };
     let stats = STATS.mode(mode);
     add(&stats.cleanups, 1);
-    let nets = cleanup.dying().count() as u64;
 
     let pending = Pending::record(&cleanup, mode);
     // Found before the clock starts: what `floor` leaves out is exactly this search.
@@ -100,6 +99,7 @@ pub(crate) unsafe extern "C" fn rnsid_unhash(
             STATS.last.set(mode, out.nets, Some(out), ns);
         }
         None => {
+            let nets = cleanup.dying().count() as u64;
             add(&stats.nets, nets);
             C_STEP.start(mode, nets);
         }
