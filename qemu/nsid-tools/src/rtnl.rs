@@ -152,16 +152,7 @@ impl Rtnl {
         let answers = self
             .request(RouteNetlinkMessage::GetNsId(msg), NLM_F_ACK)
             .map_err(|e| error("RTM_GETNSID", e))?;
-        Ok(answers
-            .iter()
-            .find_map(|m| match m {
-                RouteNetlinkMessage::NewNsId(n) => n.attributes.iter().find_map(|a| match a {
-                    NsidAttribute::Id(id) => Some(*id),
-                    _ => None,
-                }),
-                _ => None,
-            })
-            .unwrap_or(-1))
+        Ok(answers.iter().find_map(nsid_in).unwrap_or(-1))
     }
 
     /// `ip link set dev INDEX txqueuelen QLEN`: an `RTM_NEWLINK` that takes `rtnl_lock()` and
@@ -221,16 +212,7 @@ impl Rtnl {
                 NLM_F_DUMP,
             )
             .map_err(|e| error("RTM_GETNSID dump", e))?;
-        let mut ids: Vec<i32> = answers
-            .iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewNsId(n) => n.attributes.iter().find_map(|a| match a {
-                    NsidAttribute::Id(id) => Some(*id),
-                    _ => None,
-                }),
-                _ => None,
-            })
-            .collect();
+        let mut ids: Vec<i32> = answers.iter().filter_map(nsid_in).collect();
         ids.sort_unstable();
         Ok(ids)
     }
@@ -273,5 +255,16 @@ impl Listener {
                 }
             }
         }
+    }
+}
+
+/// The id an `RTM_NEWNSID` answer carries (`NETNSA_NSID`), if `m` is one.
+fn nsid_in(m: &RouteNetlinkMessage) -> Option<i32> {
+    match m {
+        RouteNetlinkMessage::NewNsId(n) => n.attributes.iter().find_map(|a| match a {
+            NsidAttribute::Id(id) => Some(*id),
+            _ => None,
+        }),
+        _ => None,
     }
 }
