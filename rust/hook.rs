@@ -87,7 +87,8 @@ pub(crate) unsafe extern "C" fn rnsid_unhash(
         (Mode::Floor, _) => Some(unhash::relocated(&cleanup)),
         (Mode::C | Mode::Shadow, _) => None,
     };
-    let ns = now_ns().saturating_sub(start);
+    let end = now_ns();
+    let ns = end.saturating_sub(start);
     match pending {
         Ok(p) => p.publish(),
         Err(_) => add(&STATS.unchecked_batches, 1),
@@ -96,7 +97,7 @@ pub(crate) unsafe extern "C" fn rnsid_unhash(
         Some(out) => {
             add(&stats.unhash_ns, ns);
             account(mode, out);
-            STATS.last.set(mode, out.nets, Some(out), ns);
+            STATS.last.set(mode, out.nets, Some(out), start, end);
         }
         None => {
             let nets = cleanup.dying().count() as u64;
@@ -120,9 +121,8 @@ pub(crate) unsafe extern "C" fn rnsid_unhashed(
 ) {
     let end = now_ns();
     if let Some((mode, nets, start)) = C_STEP.take() {
-        let ns = end.saturating_sub(start);
-        add(&STATS.mode(mode).unhash_ns, ns);
-        STATS.last.set(mode, nets, None, ns);
+        add(&STATS.mode(mode).unhash_ns, end.saturating_sub(start));
+        STATS.last.set(mode, nets, None, start, end);
     }
 }
 

@@ -85,6 +85,11 @@ pub(crate) struct LastStep {
     ids_removed: AtomicU64,
     notified: AtomicU64,
     ns: AtomicU64,
+    /// When the step began and ended, by `ktime_get()` (`CLOCK_MONOTONIC`, the clock a guest
+    /// tool reads with `clock_gettime()`), so that a tool can tell which of the operations it
+    /// timed overlapped the step itself rather than the rest of `cleanup_net()`.
+    start: AtomicU64,
+    end: AtomicU64,
 }
 
 impl LastStep {
@@ -97,12 +102,14 @@ impl LastStep {
             ids_removed: AtomicU64::new(0),
             notified: AtomicU64::new(0),
             ns: AtomicU64::new(0),
+            start: AtomicU64::new(0),
+            end: AtomicU64::new(0),
         }
     }
 
-    /// Records a step of `mode` over `nets` dying nets that took `ns`; the work counts are
-    /// Rust's (zero when the C did the step).
-    pub(crate) fn set(&self, mode: Mode, nets: u64, work: Option<&Outcome>, ns: u64) {
+    /// Records a step of `mode` over `nets` dying nets from `start` to `end` ([`now_ns`]); the
+    /// work counts are Rust's (zero when the C did the step).
+    pub(crate) fn set(&self, mode: Mode, nets: u64, work: Option<&Outcome>, start: u64, end: u64) {
         let get = |f: fn(&Outcome) -> u64| work.map_or(0, f);
         self.mode.store(mode as u8, Ordering::Relaxed);
         self.nets.store(nets, Ordering::Relaxed);
@@ -112,7 +119,9 @@ impl LastStep {
         self.ids_removed
             .store(get(|o| o.ids_removed), Ordering::Relaxed);
         self.notified.store(get(|o| o.notified), Ordering::Relaxed);
-        self.ns.store(ns, Ordering::Relaxed);
+        self.ns.store(end.saturating_sub(start), Ordering::Relaxed);
+        self.start.store(start, Ordering::Relaxed);
+        self.end.store(end, Ordering::Relaxed);
     }
 }
 
@@ -165,14 +174,16 @@ fn render(w: &mut impl Write, mode: Mode) -> fmt::Result {
     let last = &STATS.last;
     writeln!(
         w,
-        "last: mode={} nets={} survivors={} examined={} ids_removed={} notified={} ns={}",
+        "last: mode={} nets={} survivors={} examined={} ids_removed={} notified={} ns={} start={} end={}",
         Mode::from_u8(last.mode.load(Ordering::Relaxed)).name(),
         get(&last.nets),
         get(&last.survivors),
         get(&last.examined),
         get(&last.ids_removed),
         get(&last.notified),
-        get(&last.ns)
+        get(&last.ns),
+        get(&last.start),
+        get(&last.end)
     )?;
     // One format for the header and every row, so that the columns line up.
     macro_rules! row {

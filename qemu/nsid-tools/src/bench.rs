@@ -397,6 +397,53 @@ pub struct Op {
     pub ns: u64,
 }
 
+impl Op {
+    /// Whether the operation was under way at some time in `step` (its start and end, on the
+    /// same axis as `start_ns`): it began before the step ended and ended after it began. An
+    /// operation that only touches an end counts, since it may have waited for that instant.
+    pub fn overlaps(&self, step: Span) -> bool {
+        self.start_ns <= step.end && self.start_ns.saturating_add(self.ns) >= step.start
+    }
+}
+
+/// A span of time, in ns after the start of a latency window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Span {
+    /// The step the module timed, from its `last:` line's `start` and `end` (`ktime_get()`,
+    /// that is `CLOCK_MONOTONIC`) and the same clock read at the window's start: `None` if
+    /// the module gave no span, or one that ends before it starts or before the window.
+    pub fn of_step(start: Option<u64>, end: Option<u64>, window_mono_ns: u64) -> Option<Span> {
+        let (start, end) = (start?, end?);
+        (start > 0 && end >= start && start >= window_mono_ns).then(|| Span {
+            start: start - window_mono_ns,
+            end: end - window_mono_ns,
+        })
+    }
+}
+
+/// Which samples of a window a latency row pools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every sample of the window: the whole teardown (for idle, the whole idle window).
+    Window,
+    /// The samples under way while the nsid step ran: what the seed's claim is about.
+    Step,
+}
+
+impl Scope {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Window => "window",
+            Scope::Step => "step",
+        }
+    }
+}
+
 /// One window of latency samples: a mode's teardown, or `None` for the idle guest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LatencyRun {
@@ -405,9 +452,28 @@ pub struct LatencyRun {
     pub point: Option<Point>,
     pub window_ns: u64,
     pub step_ns: Option<u64>,
+    /// When the batch's nsid step ran, on the window's axis; `None` for idle (or if the
+    /// module did not say).
+    pub step: Option<Span>,
     pub cleanups: u64,
     /// Per operation of [`OPS`], in start order.
     pub ops: BTreeMap<String, Vec<Op>>,
+}
+
+impl LatencyRun {
+    /// The samples of `op` that `scope` takes: all, or those that overlap the step.
+    pub fn ops_in(&self, op: &str, scope: Scope) -> impl Iterator<Item = &Op> {
+        let step = self.step;
+        self.ops
+            .get(op)
+            .into_iter()
+            .flatten()
+            .filter(move |o| match (scope, step) {
+                (Scope::Window, _) => true,
+                (Scope::Step, Some(s)) => o.overlaps(s),
+                (Scope::Step, None) => false,
+            })
+    }
 }
 
 /// p50, p99 and max of an operation under a mode (or idle), over every repetition.
@@ -415,6 +481,7 @@ pub struct LatencyRun {
 pub struct LatencyRow {
     pub op: String,
     pub mode: String,
+    pub scope: Scope,
     pub summary: Option<Summary>,
     /// p99 over the idle guest's p99.
     pub p99_vs_idle: Option<f64>,
@@ -426,60 +493,68 @@ pub fn mode_name(m: &Option<String>) -> &str {
     m.as_deref().unwrap_or("idle")
 }
 
+/// One row per operation and mode (idle first) over the whole windows, then one per operation
+/// and mode (no idle: it has no step) over the samples that overlap the step. Both compare
+/// their p99 with the idle guest's.
 pub fn summarize_latency(runs: &[LatencyRun], modes: &[String]) -> Vec<LatencyRow> {
-    let pooled = |op: &str, mode: &str| {
+    let pooled = |op: &str, mode: &str, scope: Scope| {
         let v: Vec<f64> = runs
             .iter()
             .filter(|r| mode_name(&r.mode) == mode)
-            .flat_map(|r| r.ops.get(op).into_iter().flatten())
+            .flat_map(|r| r.ops_in(op, scope))
             .map(|o| o.ns as f64)
             .collect();
         Summary::of(&v)
     };
     let mut rows = Vec::new();
-    for op in OPS {
-        let idle = pooled(op, "idle");
-        for mode in std::iter::once("idle").chain(modes.iter().map(String::as_str)) {
-            if !runs.iter().any(|r| mode_name(&r.mode) == mode) {
-                continue;
+    for scope in [Scope::Window, Scope::Step] {
+        for op in OPS {
+            let idle = pooled(op, "idle", Scope::Window);
+            let idle_too = (scope == Scope::Window).then_some("idle");
+            for mode in idle_too.into_iter().chain(modes.iter().map(String::as_str)) {
+                if !runs.iter().any(|r| mode_name(&r.mode) == mode) {
+                    continue;
+                }
+                let summary = pooled(op, mode, scope);
+                let p99_vs_idle = match (&summary, &idle) {
+                    (Some(s), Some(i)) if i.p99 > 0.0 => Some(s.p99 / i.p99),
+                    _ => None,
+                };
+                let steps: Vec<f64> = runs
+                    .iter()
+                    .filter(|r| mode_name(&r.mode) == mode)
+                    .filter_map(|r| r.step_ns.map(|n| n as f64))
+                    .collect();
+                rows.push(LatencyRow {
+                    op: op.to_string(),
+                    mode: mode.to_string(),
+                    scope,
+                    summary,
+                    p99_vs_idle,
+                    step_ns: Summary::of(&steps).map(|s| s.median),
+                });
             }
-            let summary = pooled(op, mode);
-            let p99_vs_idle = match (&summary, &idle) {
-                (Some(s), Some(i)) if i.p99 > 0.0 => Some(s.p99 / i.p99),
-                _ => None,
-            };
-            let steps: Vec<f64> = runs
-                .iter()
-                .filter(|r| mode_name(&r.mode) == mode)
-                .filter_map(|r| r.step_ns.map(|n| n as f64))
-                .collect();
-            rows.push(LatencyRow {
-                op: op.to_string(),
-                mode: mode.to_string(),
-                summary,
-                p99_vs_idle,
-                step_ns: Summary::of(&steps).map(|s| s.median),
-            });
         }
     }
     rows
 }
 
 pub fn latency_table(rows: &[LatencyRow]) -> Vec<String> {
-    let line = |c: [&str; 8]| {
+    let line = |c: [&str; 9]| {
         format!(
-            "{:<8} {:<10} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+            "{:<8} {:<10} {:<6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
         )
     };
     let mut out = vec![line([
-        "op", "mode", "n", "p50_ms", "p99_ms", "max_ms", "p99/idle", "step_ms",
+        "op", "mode", "scope", "n", "p50_ms", "p99_ms", "max_ms", "p99/idle", "step_ms",
     ])];
     for r in rows {
         let s = r.summary.as_ref();
         out.push(line([
             &r.op,
             &r.mode,
+            r.scope.name(),
             &s.map_or(0, |s| s.n).to_string(),
             &ms(s.map(|s| s.median)),
             &ms(s.map(|s| s.p99)),
@@ -492,8 +567,8 @@ pub fn latency_table(rows: &[LatencyRow]) -> Vec<String> {
 }
 
 pub fn latency_run_json(r: &LatencyRun) -> Json {
-    // Raw samples as [start_us, ns] pairs: every one is kept, and microseconds of start time
-    // are plenty to place it in the window.
+    // Raw samples as [start_us, ns, overlaps the step (0 or 1)]: every one is kept, and
+    // microseconds of start time are plenty to place it in the window.
     let ops = Json::Obj(
         r.ops
             .iter()
@@ -502,7 +577,10 @@ pub fn latency_run_json(r: &LatencyRun) -> Json {
                     op.clone(),
                     Json::Arr(
                         v.iter()
-                            .map(|o| Json::from(vec![o.start_ns / 1000, o.ns]))
+                            .map(|o| {
+                                let during = r.step.is_some_and(|s| o.overlaps(s));
+                                Json::from(vec![o.start_ns / 1000, o.ns, u64::from(during)])
+                            })
                             .collect(),
                     ),
                 )
@@ -516,6 +594,8 @@ pub fn latency_run_json(r: &LatencyRun) -> Json {
         .with("m", r.point.map(|p| p.m))
         .with("window_ns", r.window_ns)
         .with("step_ns", r.step_ns)
+        .with("step_start_ns", r.step.map(|s| s.start))
+        .with("step_end_ns", r.step.map(|s| s.end))
         .with("cleanups", r.cleanups)
         .with("ops", ops)
 }
@@ -524,6 +604,7 @@ pub fn latency_row_json(r: &LatencyRow) -> Json {
     Json::obj()
         .with("op", r.op.as_str())
         .with("mode", r.mode.as_str())
+        .with("scope", r.scope.name())
         .with("ns", summary_json(&r.summary))
         .with("p99_vs_idle", r.p99_vs_idle)
         .with("step_ns", r.step_ns)
@@ -763,10 +844,14 @@ mod tests {
             run(Some("legacy"), 1, &[10]),
         ];
         let rows = summarize_latency(&runs, &["c".into(), "legacy".into()]);
-        assert_eq!(rows.len(), 2 * OPS.len(), "idle and legacy, no c run");
+        assert_eq!(
+            rows.len(),
+            3 * OPS.len(),
+            "idle and legacy over the window, legacy over the step; no c run"
+        );
         let legacy = rows
             .iter()
-            .find(|r| r.op == "rtnl" && r.mode == "legacy")
+            .find(|r| r.op == "rtnl" && r.mode == "legacy" && r.scope == Scope::Window)
             .unwrap();
         let s = legacy.summary.as_ref().unwrap();
         assert_eq!((s.n, s.median, s.max), (3, 10.0, 1000.0));
@@ -778,8 +863,124 @@ mod tests {
             .unwrap();
         assert!(none.summary.is_none());
         assert_eq!(latency_table(&rows).len(), rows.len() + 1);
+        // No step span: no sample is counted as the step's.
+        let during = rows
+            .iter()
+            .find(|r| r.op == "rtnl" && r.mode == "legacy" && r.scope == Scope::Step)
+            .unwrap();
+        assert!(during.summary.is_none());
         let j = latency_run_json(&runs[1]).render();
-        assert!(j.contains(r#""ops":{"rtnl":[[0,10],[0,1000]]}"#), "{j}");
+        assert!(j.contains(r#""ops":{"rtnl":[[0,10,0],[0,1000,0]]}"#), "{j}");
+        assert!(j.contains(r#""step_start_ns":null"#), "{j}");
+    }
+
+    #[test]
+    fn overlap_with_the_step() {
+        let step = Span {
+            start: 1000,
+            end: 2000,
+        };
+        let op = |start_ns, ns| Op { start_ns, ns };
+        // Before, after, inside, across either end, across both, touching an end.
+        assert!(!op(0, 999).overlaps(step));
+        assert!(!op(2001, 5).overlaps(step));
+        assert!(op(1500, 10).overlaps(step));
+        assert!(op(900, 200).overlaps(step));
+        assert!(op(1900, 500).overlaps(step));
+        assert!(op(0, 5000).overlaps(step));
+        assert!(op(0, 1000).overlaps(step));
+        assert!(op(2000, 1).overlaps(step));
+        // An end past u64::MAX must not wrap round to before the step.
+        assert!(op(500, u64::MAX).overlaps(step));
+        assert!(!op(u64::MAX - 1, 10).overlaps(step));
+    }
+
+    #[test]
+    fn step_span_from_the_modules_clock() {
+        // The window opened at 10_000 on CLOCK_MONOTONIC; the step ran from 12_000 to 15_000.
+        let s = Span::of_step(Some(12_000), Some(15_000), 10_000).unwrap();
+        assert_eq!(
+            s,
+            Span {
+                start: 2000,
+                end: 5000
+            }
+        );
+        assert_eq!(Span::of_step(None, Some(15_000), 10_000), None);
+        assert_eq!(Span::of_step(Some(12_000), None, 10_000), None);
+        // Never given (0), backwards, or before the window opened: not this window's step.
+        assert_eq!(Span::of_step(Some(0), Some(0), 0), None);
+        assert_eq!(Span::of_step(Some(15_000), Some(12_000), 10_000), None);
+        assert_eq!(Span::of_step(Some(9_000), Some(15_000), 10_000), None);
+    }
+
+    #[test]
+    fn step_rows_pool_what_overlaps_the_step() {
+        let run = |mode: Option<&str>, step: Option<Span>, ops: &[(u64, u64)]| LatencyRun {
+            mode: mode.map(String::from),
+            step,
+            step_ns: step.map(|s| s.end - s.start),
+            ops: BTreeMap::from([(
+                "rtnl".to_string(),
+                ops.iter()
+                    .map(|&(start_ns, ns)| Op { start_ns, ns })
+                    .collect::<Vec<_>>(),
+            )]),
+            ..LatencyRun::default()
+        };
+        let step = Some(Span {
+            start: 100,
+            end: 400,
+        });
+        let runs = [
+            run(None, None, &[(0, 10), (20, 20)]),
+            // A legacy waiter that arrives during the step waits for its end; the rest of
+            // cleanup_net() costs the others 50 before the step and after it.
+            run(
+                Some("legacy"),
+                step,
+                &[(0, 50), (60, 10), (150, 250), (390, 10), (401, 50)],
+            ),
+            run(Some("batched"), step, &[(0, 50), (200, 20), (500, 60)]),
+        ];
+        let rows = summarize_latency(&runs, &["legacy".into(), "batched".into()]);
+        let get = |mode: &str, scope| {
+            rows.iter()
+                .find(|r| r.op == "rtnl" && r.mode == mode && r.scope == scope)
+                .unwrap()
+        };
+        assert!(
+            rows.iter()
+                .all(|r| !(r.mode == "idle" && r.scope == Scope::Step)),
+            "idle has no step"
+        );
+        let all = get("legacy", Scope::Window).summary.as_ref().unwrap();
+        assert_eq!((all.n, all.max), (5, 250.0));
+        let during = get("legacy", Scope::Step).summary.as_ref().unwrap();
+        assert_eq!(
+            (during.n, during.min, during.max),
+            (2, 10.0, 250.0),
+            "(150, 250) and (390, 10) overlap [100, 400]"
+        );
+        let b = get("batched", Scope::Step);
+        let s = b.summary.as_ref().unwrap();
+        assert_eq!((s.n, s.max), (1, 20.0));
+        // Its p99 against the idle guest's whole window (p99 of 10 and 20 is 19.9).
+        assert!((b.p99_vs_idle.unwrap() - 20.0 / 19.9).abs() < 1e-9);
+        assert_eq!(get("batched", Scope::Window).summary.as_ref().unwrap().n, 3);
+        let table = latency_table(&rows);
+        assert!(table[0].contains("scope"));
+        assert!(table
+            .iter()
+            .any(|l| l.contains("batched") && l.contains("step")));
+        let j = latency_run_json(&runs[2]).render();
+        assert!(j.contains(r#""rtnl":[[0,50,0],[0,20,1],[0,60,0]]"#), "{j}");
+        assert!(
+            j.contains(r#""step_start_ns":100,"step_end_ns":400"#),
+            "{j}"
+        );
+        let j = latency_row_json(b).render();
+        assert!(j.contains(r#""scope":"step""#), "{j}");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! `RTM_NEWNSID`, batches released so that they die in one `cleanup_net()` (the `hold` protocol
 //! of [`crate::driver`]), and the module's account of the step read back.
 
-use crate::bench::{implied, E2eRun, LatencyRun, Op, Point, Scheme, Shape, SweepSample, Work, OPS};
+use crate::bench::{
+    implied, E2eRun, LatencyRun, Op, Point, Scheme, Shape, Span, SweepSample, Work, OPS,
+};
 use crate::driver::{wait, Module, Stats};
 use crate::netns::Home;
 use crate::rtnl::Rtnl;
@@ -271,6 +273,8 @@ impl Bench<'_> {
         let begun = AtomicU64::new(0);
         let made = AtomicU64::new(0);
         let mut release_at = None;
+        // The same instant on the kernel's clock, to place the module's step in the window.
+        let mut release_mono = 0;
         let mut res = None;
         let dying = match mode {
             Some(m) => {
@@ -317,6 +321,7 @@ impl Bench<'_> {
                         m,
                         dying,
                         || {
+                            release_mono = mono_ns();
                             release_at = Some(Instant::now());
                             go.store(true, Ordering::SeqCst);
                         },
@@ -375,6 +380,10 @@ impl Bench<'_> {
         };
         if let (Some(m), Some(r)) = (mode, &released) {
             run.step_ns = self.step(m, r, shape, survivors_live as u64).0;
+            let num = |k: &str| r.after.last.get(k).and_then(|v| v.parse::<u64>().ok());
+            if r.after.last.get("mode").is_some_and(|x| x == m) {
+                run.step = Span::of_step(num("start"), num("end"), release_mono);
+            }
             run.cleanups = r.after.of(m, "cleanups") - r.before.of(m, "cleanups");
         }
         Ok(run)
@@ -463,6 +472,19 @@ fn worker(
         std::thread::sleep(gap);
     }
     out
+}
+
+/// Now on `CLOCK_MONOTONIC`, in ns: the clock the kernel's `ktime_get()` reads.
+pub fn mono_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) } != 0 {
+        return 0;
+    }
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// Raises the open-file limit to what a sweep needs: a descriptor and a socket per survivor.

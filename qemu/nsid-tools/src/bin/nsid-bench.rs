@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 const USAGE: &str = "\
 usage: nsid-bench [--quick] [--ls L,...] [--ms M,...] [--k K] [--reps R]
-                  [--modes MODE,...] [--latency L,M|off] [--lat-reps N]
+                  [--sweep off] [--modes MODE,...] [--latency L,M|off] [--lat-reps N]
                   [--idle-ms MS] [--e2e N|0] [--e2e-rounds N] [--json FILE]
 
 Measures rnsid's modes against the in-tree C (mode c) on this kernel.
@@ -31,7 +31,9 @@ algorithm implies on this workload.
 Latency: while the batch of point L,M dies, three threads time
 unshare(CLONE_NEWNET), a change of lo's txqueuelen in an unrelated net
 (RTM_NEWLINK: rtnl_lock()) and RTM_GETNSID in a survivor; the same on the
-idle guest.
+idle guest. Each sample is also classed by whether it overlapped the nsid
+step itself (the start and end the module gives on its last: line, by the
+clock of clock_gettime(CLOCK_MONOTONIC)), and summed up both ways.
 End to end: N times create a net, ids to and from 10 others, delete it;
 per mode, in rounds.
 
@@ -41,6 +43,8 @@ per mode, in rounds.
                    10,100,1000; colons work as well as commas)
   --k K            live-peer ids per survivor, at most M-1 (default 8)
   --reps R         repetitions per point and mode (default 5)
+  --sweep off      no sweep (the latency point still defaults to the
+                   largest L and M)
   --modes LIST     modes to measure (default: every mode rnsid accepts here
                    but shadow; c first)
   --latency L,M    the latency point (default the largest L and M, or L:M);
@@ -61,6 +65,7 @@ struct Args {
     ms: Option<Vec<usize>>,
     k: Option<usize>,
     reps: Option<usize>,
+    sweep_off: bool,
     modes: Option<Vec<String>>,
     /// `Some(None)`: off.
     latency: Option<Option<Point>>,
@@ -79,6 +84,7 @@ struct Plan {
     ms: Vec<usize>,
     k: usize,
     reps: usize,
+    sweep: bool,
     latency: Option<Point>,
     lat_reps: usize,
     idle: Duration,
@@ -126,6 +132,8 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             "--e2e" => a.e2e = Some(number(&opt, &v)?),
             "--e2e-rounds" => a.e2e_rounds = Some(positive(number(&opt, &v)?)?),
             "--json" => a.json = Some(v),
+            "--sweep" if v == "off" => a.sweep_off = true,
+            "--sweep" => return Err(format!("--sweep wants off, not '{v}'")),
             "--modes" => {
                 a.modes = Some(
                     v.split(',')
@@ -175,6 +183,7 @@ impl Args {
             quick: q,
             k: self.k.unwrap_or(8),
             reps: self.reps.unwrap_or(if q { 2 } else { 5 }),
+            sweep: !self.sweep_off,
             latency: self.latency.unwrap_or(Some(largest)),
             lat_reps: self.lat_reps.unwrap_or(if q { 1 } else { 3 }),
             idle: Duration::from_millis(self.idle_ms.unwrap_or(if q { 500 } else { 2000 })),
@@ -286,14 +295,21 @@ fn run(args: &Args) -> Result<bool, String> {
         module: &module,
         scheme,
     };
-    let points = bench::grid(&plan.ls, &plan.ms);
+    let points = if plan.sweep {
+        bench::grid(&plan.ls, &plan.ms)
+    } else {
+        Vec::new()
+    };
+    // The extra vCPUs a kernel built for fewer (CONFIG_NR_CPUS) never brings up.
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
-        "# nsid-bench: Linux {release}, modes {}, L {:?} x M {:?}, K {}, R {}",
+        "# nsid-bench: Linux {release}, {cpus} CPUs, modes {}, L {:?} x M {:?}, K {}, R {}{}",
         modes.join(" "),
         plan.ls,
         plan.ms,
         plan.k,
-        plan.reps
+        plan.reps,
+        if plan.sweep { "" } else { " (no sweep)" }
     );
     println!("1..3");
     let mut errors = Vec::new();
@@ -302,6 +318,9 @@ fn run(args: &Args) -> Result<bool, String> {
     let mut samples = Vec::new();
     let mut kept: Option<(usize, Nets)> = None;
     let r = (|| {
+        if !plan.sweep {
+            return Ok("skipped (--sweep off)".to_string());
+        }
         let mut survivors: Option<(usize, Nets)> = None;
         for p in &points {
             if survivors.as_ref().map(|s| s.0) != Some(p.m) {
@@ -434,12 +453,17 @@ fn run(args: &Args) -> Result<bool, String> {
     let sweep_rows = bench::summarize_sweep(&samples, &modes);
     let lat_rows = bench::summarize_latency(&lat_runs, &modes);
     let e2e_rows = bench::summarize_e2e(&e2e_runs, &modes);
-    println!("# --- sweep: step time (* = work the C's algorithm implies, not counted) ---");
-    for l in bench::sweep_table(&sweep_rows) {
-        println!("# {l}");
+    if !samples.is_empty() {
+        println!("# --- sweep: step time (* = work the C's algorithm implies, not counted) ---");
+        for l in bench::sweep_table(&sweep_rows) {
+            println!("# {l}");
+        }
     }
     if !lat_runs.is_empty() {
-        println!("# --- latency while the batch dies (idle: no teardown) ---");
+        println!(
+            "# --- latency while the batch dies (idle: no teardown; scope window: every \
+             sample, step: those under way during the nsid step) ---"
+        );
         for l in bench::latency_table(&lat_rows) {
             println!("# {l}");
         }
@@ -462,10 +486,12 @@ fn run(args: &Args) -> Result<bool, String> {
             },
         )
         .with("modes", modes.clone())
+        .with("cpus", cpus)
         .with(
             "params",
             Json::obj()
                 .with("quick", plan.quick)
+                .with("sweep", plan.sweep)
                 .with("ls", plan.ls.clone())
                 .with("ms", plan.ms.clone())
                 .with("k", plan.k)
@@ -567,6 +593,10 @@ mod tests {
             .unwrap()
             .plan();
         assert_eq!((p.reps, p.latency, p.e2e), (3, None, 0));
+        assert!(p.sweep);
+        let p = parse(&["--sweep", "off"]).unwrap().unwrap().plan();
+        assert!(!p.sweep);
+        assert_eq!(p.latency, Some(Point { l: 100, m: 1000 }));
     }
 
     #[test]
@@ -604,6 +634,7 @@ mod tests {
             &["--latency", "5"],
             &["--latency", "1,2,3"],
             &["--e2e-rounds", "0"],
+            &["--sweep", "on"],
             &["--bogus", "1"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
