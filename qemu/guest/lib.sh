@@ -72,17 +72,34 @@ wait_for() {
 	done
 }
 
-# list_id NS: set $ids to NS's `ip netns list-id` as "ID NAME ID NAME ..."
-# (NAME "-" for a peer without a name), and $nsids to " ID ID ... ".
-list_id() {
+# list_ids NS...: every NS's ids, in one nsid-ids process (qemu/nsid-tools;
+# unlike `ip -n NS netns list-id` it mounts no sysfs per namespace, which cost
+# about a second a call on the debug kernels); ids_of NS then reads them.
+list_ids() {
+	rm -f /tmp/ids.*
+	nsid-ids "$@" >/tmp/ids || return 1
+	while read -r name rest; do
+		echo "$rest" >"/tmp/ids.${name%:}"
+	done </tmp/ids
+}
+
+# ids_of NS: set $ids to what list_ids found in NS, as "ID NAME ID NAME ..."
+# (NAME "-" for a peer without a name), and $nsids to " ID ID ... "; fails if
+# list_ids did not list NS.
+ids_of() {
 	ids= nsids=' '
-	ip -n "$1" netns list-id >/tmp/list-id 2>/dev/null
-	while read -r _ id rest; do
-		name=${rest##*name: }
-		[ "$name" = "$rest" ] && name=- || name=${name%)}
-		ids="$ids$id $name "
-		nsids="$nsids$id "
-	done </tmp/list-id
+	[ -e "/tmp/ids.$1" ] || { echo "no ids listed for $1"; return 1; }
+	read -r ids <"/tmp/ids.$1"
+	set -- $ids
+	while [ $# -ge 2 ]; do
+		nsids="$nsids$1 "
+		shift 2
+	done
+}
+
+# list_id NS: list_ids and ids_of for one namespace.
+list_id() {
+	list_ids "$1" && ids_of "$1"
 }
 
 # The nsid that net $1 holds for net $2 (both names of /run/netns), or nothing.
@@ -239,32 +256,19 @@ settle() {
 
 # --- listeners --------------------------------------------------------------
 
-# start_monitors NS...: an `ip monitor nsid` per namespace, output in /tmp/mon.NS.
+# start_monitors NS...: an RTNLGRP_NSID listener per namespace (nsid-listen,
+# qemu/nsid-tools; `ip -n NS monitor nsid` mounted a sysfs per namespace, a
+# second a call on the debug kernels), its messages in /tmp/mon.NS.
 start_monitors() {
 	for ns in "$@"; do
-		# Not through the ip() function: that would background a subshell,
-		# and killing it would leave ip running, holding the namespace.
-		/sbin/ip -n "$ns" monitor nsid >"/tmp/mon.$ns" 2>&1 &
+		rm -f "/tmp/mon.$ns.ready"
+		nsid-listen --netns "$ns" --out "/tmp/mon.$ns" --ready "/tmp/mon.$ns.ready" &
 		echo $! >"/tmp/mon.$ns.pid"
 	done
-	# ip monitor has no readiness signal, and on a loaded debug guest a fixed
-	# sleep was not always enough: wait until its namespace shows it joined.
 	for ns in "$@"; do
-		read -r pid <"/tmp/mon.$ns.pid"
-		wait_for 30 nsid_listener_ready "$pid" ||
-			echo "the ip monitor in $ns never joined RTNLGRP_NSID"
+		wait_for 30 [ -e "/tmp/mon.$ns.ready" ] ||
+			echo "the listener in $ns never joined RTNLGRP_NSID"
 	done
-}
-
-# nsid_listener_ready PID: whether a NETLINK_ROUTE socket in PID's network
-# namespace has joined RTNLGRP_NSID (group 28, bit 27 of /proc/net/netlink's
-# Groups column).
-nsid_listener_ready() {
-	[ -r "/proc/$1/net/netlink" ] || return 1
-	while read -r _ eth _ groups _; do
-		[ "$eth" = 0 ] && [ $((0x$groups & 0x8000000)) -ne 0 ] && return 0
-	done <"/proc/$1/net/netlink"
-	return 1
 }
 
 stop_monitors() {
@@ -278,11 +282,11 @@ stop_monitors() {
 }
 
 # deletions_seen NS: set $seen to the ids NS's listener saw deleted, in
-# arrival order.
+# arrival order (nsid-listen's lines: SEQ DELNSID nsid=ID HEX).
 deletions_seen() {
 	seen=
-	while read -r what _ id _; do
-		[ "$what" = Deleted ] && seen="$seen$id "
+	while read -r _ what id _; do
+		[ "$what" = DELNSID ] && seen="$seen${id#nsid=} "
 	done <"/tmp/mon.$1"
 }
 
@@ -306,9 +310,17 @@ saw_exactly() {
 	same_set "$seen" "$2"
 }
 
-# lists_none NS IDS: whether NS's list-id shows none of IDS.
+# lists_none NS IDS: whether NS holds none of IDS now.
 lists_none() {
-	list_id "$1"
+	list_id "$1" || return 1
+	for id in $2; do
+		case "$nsids" in *" $id "*) return 1 ;; esac
+	done
+}
+
+# listed_none NS IDS: whether NS, as list_ids last listed it, held none of IDS.
+listed_none() {
+	ids_of "$1" || return 1
 	for id in $2; do
 		case "$nsids" in *" $id "*) return 1 ;; esac
 	done
@@ -339,9 +351,10 @@ teardown_check() {
 		survivors="$survivors $ns"
 	done
 	expected_total=0
+	list_ids $survivors $victims
 	for s in $survivors; do
 		want=
-		list_id "$s"
+		ids_of "$s"
 		set -- $ids
 		while [ $# -ge 2 ]; do
 			case " $victims " in *" $2 "*)
@@ -357,7 +370,7 @@ teardown_check() {
 	# earlier ones and lose these too.
 	between=0
 	for v in $victims; do
-		list_id "$v"
+		ids_of "$v"
 		set -- $ids
 		while [ $# -ge 2 ]; do
 			[ "$2" != "$v" ] && case " $victims " in *" $2 "*) between=$((between + 1)) ;; esac
@@ -379,9 +392,10 @@ teardown_check() {
 	# For the caller: how many cleanup_net() runs the victims took.
 	eval "victim_cleanups=\$((st_${mode}_cleanups - base_cleanups))"
 	eval "victim_nets=\$((st_${mode}_nets - base_nets))"
+	check "[$mode] nsid-ids lists the survivors" list_ids $survivors
 	for s in $survivors; do
 		read -r want <"/tmp/want.$s"
-		check "[$mode] $s lists none of: ${want:-nothing}" lists_none "$s" "$want"
+		check "[$mode] $s lists none of: ${want:-nothing}" listed_none "$s" "$want"
 		check "[$mode] $s's listener saw exactly: ${want:-nothing}" wait_for 10 saw_exactly "$s" "$want"
 	done
 	stop_monitors

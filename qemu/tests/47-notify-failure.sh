@@ -18,7 +18,7 @@ for mode in $(supported_modes); do
 	ip netns del f2
 	check "[$mode] f2's id is gone from f1 all the same" wait_for 30 lists_none f1 4
 	check "[$mode] f1's listener got the error" wait_for 10 \
-		grep -q 'netlink receive error Cannot allocate memory' /tmp/mon.f1
+		grep -q ' ERROR errno=12 ' /tmp/mon.f1
 	check "[$mode] f1's listener got no RTM_DELNSID" saw_exactly f1 ""
 	mode_stat "$mode" notify_failed
 	check "[$mode] the failure was counted" [ "$st" = $((base_failed + 1)) ]
