@@ -80,7 +80,7 @@ clean:
 	rm -rf out
 
 cache-clean: vars
-	rm -rf $(call quote,$(RNSID_CACHE))/build $(call quote,$(RNSID_CACHE))/src
+	rm -rf $(call quote,$(RNSID_CACHE))/build $(call quote,$(RNSID_CACHE))/src $(call quote,$(RNSID_CACHE))/nsid-tools
 
 help:
 	@echo 'rnsid: network-namespace id teardown in Rust, on test kernels under QEMU'
@@ -98,6 +98,7 @@ help:
 	@echo '  deps         install missing Debian packages and bindgen-cli'
 	@echo '  fmt          rustfmt the module and nsid-tools sources in place'
 	@echo '  clean        remove out/;  cache-clean: remove cached kernel sources and builds'
+	@echo '               and nsid-tools'"'"' cargo build'
 	@echo
 	@echo 'Variables (current value; a wrong one is refused in one line before anything starts):'
 	@echo '  KERNEL=$(KERNEL)          test kernel series: 6.12, 7.3 or 7.2'
@@ -119,5 +120,6 @@ help:
 	@echo '               make bench: series measured (some of 6.12 7.2 7.3), QUICK=1 for a few'
 	@echo '               small points (minutes), repetitions per point (1 to 100; default 5, quick 2)'
 	@echo '  RNSID_CACHE=$(RNSID_CACHE)'
-	@echo '               where kernel sources, builds and bindgen are cached: an absolute path,'
-	@echo '               no spaces or colons (kbuild refuses them), writable or creatable'
+	@echo '               where kernel sources and builds, bindgen and the nsid-tools build are'
+	@echo '               cached: an absolute path, no spaces or colons (kbuild refuses them),'
+	@echo '               writable or creatable'
