@@ -21,11 +21,13 @@
 /* Implemented in Rust. */
 int rnsid_mode_set(const char *val);
 int rnsid_mode_get(char *buffer);
+int rnsid_fail_notify_set(const char *val);
+int rnsid_fail_notify_get(char *buffer);
 int rnsid_stats_show(struct seq_file *m, void *v);
 bool rnsid_unhash(struct llist_node *net_kill_list, struct net *last);
 void rnsid_unhashed(struct llist_node *net_kill_list, struct net *last);
 bool rnsid_hold_released(void);
-int rnsid_hold_command(const char *cmd);
+int rnsid_hold_command(const char *cmd, size_t copied, size_t len);
 int rnsid_hold_show(struct seq_file *m, void *v);
 
 void rnsid_spin_lock(spinlock_t *lock)
@@ -76,9 +78,22 @@ module_param_cb(mode, &mode_ops, NULL, 0644);
 MODULE_PARM_DESC(mode, "nsid unhash strategy: c (default), relocated, legacy, batched (7.x), shadow or floor");
 
 /* Notifications to fail on purpose, to test the error path (rust/notify.rs). */
-unsigned int rnsid_fail_notify;
-module_param_named(fail_notify, rnsid_fail_notify, uint, 0644);
-MODULE_PARM_DESC(fail_notify, "make the next N RTM_DELNSID notifications fail with -ENOMEM");
+static int fail_notify_set(const char *val, const struct kernel_param *kp)
+{
+	return rnsid_fail_notify_set(val);
+}
+
+static int fail_notify_get(char *buffer, const struct kernel_param *kp)
+{
+	return rnsid_fail_notify_get(buffer);
+}
+
+static const struct kernel_param_ops fail_notify_ops = {
+	.set = fail_notify_set,
+	.get = fail_notify_get,
+};
+module_param_cb(fail_notify, &fail_notify_ops, NULL, 0644);
+MODULE_PARM_DESC(fail_notify, "make the next N RTM_DELNSID notifications fail with -ENOMEM (decimal, 0 to 4294967295)");
 
 DEFINE_SHOW_ATTRIBUTE(rnsid_stats);
 
@@ -101,18 +116,17 @@ void rnsid_hold_wake(void)
 	wake_up_all(&hold_wq);
 }
 
+/* The command's bytes as written, NULs included; Rust judges them and the length. */
 static ssize_t rnsid_hold_write(struct file *file, const char __user *ubuf,
 				size_t len, loff_t *ppos)
 {
 	char cmd[16];
+	size_t copied = min(len, sizeof(cmd));
 	int err;
 
-	if (len >= sizeof(cmd))
-		return -EINVAL;
-	if (copy_from_user(cmd, ubuf, len))
+	if (copy_from_user(cmd, ubuf, copied))
 		return -EFAULT;
-	cmd[len] = '\0';
-	err = rnsid_hold_command(cmd);
+	err = rnsid_hold_command(cmd, copied, len);
 	return err ? err : len;
 }
 

@@ -9,8 +9,6 @@ struct dentry;
 struct net;
 struct sk_buff;
 
-extern unsigned int rnsid_fail_notify;
-
 void rnsid_spin_lock(spinlock_t *lock);
 void rnsid_spin_unlock(spinlock_t *lock);
 void rnsid_spin_lock_bh(spinlock_t *lock);
