@@ -70,7 +70,12 @@ static int mode_get(char *buffer, const struct kernel_param *kp)
 	return rnsid_mode_get(buffer);
 }
 
+/*
+ * NOARG: a bare "mode" at insmod reaches rnsid (as NULL), which refuses it in
+ * its own words; without the flag the kernel would log its own line.
+ */
 static const struct kernel_param_ops mode_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
 	.set = mode_set,
 	.get = mode_get,
 };
@@ -89,6 +94,7 @@ static int fail_notify_get(char *buffer, const struct kernel_param *kp)
 }
 
 static const struct kernel_param_ops fail_notify_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
 	.set = fail_notify_set,
 	.get = fail_notify_get,
 };

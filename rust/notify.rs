@@ -59,10 +59,10 @@ fn inject_failure() -> bool {
 ///
 /// # Safety
 ///
-/// Called by the module parameter code only, with a NUL-terminated `val`.
+/// Called by the module parameter code only, with a NUL-terminated `val` or NULL.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rnsid_fail_notify_set(val: *const c_char) -> c_int {
-    // SAFETY: the parameter code passes a NUL-terminated string that outlives this call.
+    // SAFETY: the parameter code passes NULL or a NUL-terminated string that outlives this call.
     let text = unsafe { param::bytes(val) };
     match value::count(text) {
         Ok(n) => {

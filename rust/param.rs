@@ -52,13 +52,17 @@ pub(crate) fn arguments_accepted() -> Result {
     Ok(())
 }
 
-/// The bytes of a value the parameter code passes.
+/// The bytes of a value the parameter code passes: none for a bare `name` at `insmod` (the
+/// parameters are declared `KERNEL_PARAM_OPS_FL_NOARG` so that it reaches rnsid, as NULL).
 ///
 /// # Safety
 ///
-/// `val` must be NUL-terminated and outlive the returned slice.
+/// `val` must be NULL or NUL-terminated and outlive the returned slice.
 pub(crate) unsafe fn bytes<'a>(val: *const c_char) -> &'a [u8] {
-    // SAFETY: guaranteed by the caller.
+    if val.is_null() {
+        return b"";
+    }
+    // SAFETY: not NULL, so NUL-terminated and live (caller).
     unsafe { CStr::from_char_ptr(val.cast()) }.as_bytes()
 }
 
@@ -134,10 +138,10 @@ impl fmt::Display for Accepted {
 ///
 /// # Safety
 ///
-/// Called by the module parameter code only, with a NUL-terminated `val`.
+/// Called by the module parameter code only, with a NUL-terminated `val` or NULL.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rnsid_mode_set(val: *const c_char) -> c_int {
-    // SAFETY: the parameter code passes a NUL-terminated string that outlives this call.
+    // SAFETY: the parameter code passes NULL or a NUL-terminated string that outlives this call.
     let value = unsafe { bytes(val) };
     let Some(mode) = Mode::parse(value) else {
         pr_err!("mode: {} refused (want {})\n", Shown(value), Accepted);
