@@ -8,6 +8,7 @@
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/ratelimit.h>
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
@@ -81,6 +82,18 @@ static const struct kernel_param_ops mode_ops = {
 };
 module_param_cb(mode, &mode_ops, NULL, 0644);
 MODULE_PARM_DESC(mode, "nsid unhash strategy: c (default), relocated, legacy, batched (7.x), shadow or floor");
+
+/*
+ * Refused knob values are logged (rust/param.rs), but a writer looping on junk
+ * must not flood the log: the kernel's default, 10 lines per 5 s.
+ */
+bool rnsid_refusal_ratelimit(void)
+{
+	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL,
+				      DEFAULT_RATELIMIT_BURST);
+
+	return __ratelimit(&rs);
+}
 
 /* Notifications to fail on purpose, to test the error path (rust/notify.rs). */
 static int fail_notify_set(const char *val, const struct kernel_param *kp)

@@ -18,6 +18,7 @@
 use crate::{
     bindings,
     gate::{Command, Gate},
+    param,
     stats::{add, STATS},
     value::Shown,
 };
@@ -88,7 +89,7 @@ fn command(text: &[u8], len: usize) -> Result {
     };
     match parsed {
         Some(Command::Arm) => GATE.arm().map_err(|now| {
-            pr_err!("hold: cannot arm while {}\n", now.name());
+            param::log_refusal(format_args!("hold: cannot arm while {}\n", now.name()));
             EBUSY
         }),
         Some(Command::Release) => {
@@ -102,17 +103,17 @@ fn command(text: &[u8], len: usize) -> Result {
             Ok(())
         }
         None if len > text.len() => {
-            pr_err!(
+            param::log_refusal(format_args!(
                 "hold: a command of {} bytes refused (want arm, release or flush)\n",
                 len
-            );
+            ));
             Err(EINVAL)
         }
         None => {
-            pr_err!(
+            param::log_refusal(format_args!(
                 "hold: {} refused (want arm, release or flush)\n",
                 Shown(text)
-            );
+            ));
             Err(EINVAL)
         }
     }

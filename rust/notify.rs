@@ -74,12 +74,12 @@ pub(crate) unsafe extern "C" fn rnsid_fail_notify_set(val: *const c_char) -> c_i
                 CountError::Invalid => (EINVAL, ""),
                 CountError::TooLarge => (ERANGE, ": too large"),
             };
-            pr_err!(
+            param::log_refusal(format_args!(
                 "fail_notify: {} refused{} (want {})\n",
                 Shown(text),
                 what,
                 value::COUNT_ACCEPTED
-            );
+            ));
             param::refuse(err)
         }
     }

@@ -4,18 +4,13 @@
 //! here) and `fail_notify` (in `notify.rs`), both writable at run time; `glue.c` declares them.
 //!
 //! A refused value is logged in one line naming it and what is accepted. At run time the write
-//! fails with the errno. At `insmod` the kernel's parameter code would add a line of its own
+//! fails with the errno, and the lines are rate-limited (a writer looping on junk must not flood
+//! the log). At `insmod` the kernel's parameter code would add a line of its own
 //! for any error (`` `junk' invalid for parameter `mode' ``), so there the callback only logs
 //! and notes the refusal, and the module's `init` fails the load with `-EINVAL` without a word:
 //! one line in all.
 
-use crate::{
-    hook,
-    mode::Mode,
-    series,
-    value::Shown,
-    MODE,
-};
+use crate::{bindings, hook, mode::Mode, series, value::Shown, MODE};
 use core::{
     ffi::{c_char, c_int},
     fmt::{self, Write},
@@ -39,6 +34,15 @@ pub(crate) fn refuse(err: Error) -> c_int {
     }
     REFUSED_AT_LOAD.store(true, Ordering::Release);
     0
+}
+
+/// Logs the refusal of a knob's value: always while `insmod`'s arguments are parsed, at run
+/// time at the kernel's default rate (10 lines per 5 s).
+pub(crate) fn log_refusal(line: fmt::Arguments<'_>) {
+    // SAFETY: `__ratelimit` on a static state of the glue; callable from any sleepable context.
+    if !INIT_STARTED.load(Ordering::Acquire) || unsafe { bindings::rnsid_refusal_ratelimit() } {
+        pr_err!("{}", line);
+    }
 }
 
 /// Called first by the module's `init`: fails if a value given to `insmod` was refused. From
@@ -83,9 +87,7 @@ pub(crate) unsafe fn show(buffer: *mut c_char, args: fmt::Arguments<'_>) -> c_in
                 return Err(fmt::Error);
             }
             // SAFETY: within the first 64 bytes of the page (checked above; type comment).
-            unsafe {
-                core::ptr::copy_nonoverlapping(s.as_ptr(), self.buf.add(self.len), s.len())
-            };
+            unsafe { core::ptr::copy_nonoverlapping(s.as_ptr(), self.buf.add(self.len), s.len()) };
             self.len += s.len();
             Ok(())
         }
@@ -144,16 +146,20 @@ pub(crate) unsafe extern "C" fn rnsid_mode_set(val: *const c_char) -> c_int {
     // SAFETY: the parameter code passes NULL or a NUL-terminated string that outlives this call.
     let value = unsafe { bytes(val) };
     let Some(mode) = Mode::parse(value) else {
-        pr_err!("mode: {} refused (want {})\n", Shown(value), Accepted);
+        log_refusal(format_args!(
+            "mode: {} refused (want {})\n",
+            Shown(value),
+            Accepted
+        ));
         return refuse(EINVAL);
     };
     if let Some(why) = refusal(mode) {
-        pr_err!(
+        log_refusal(format_args!(
             "mode: {} refused: {} (want {})\n",
             Shown(value),
             why,
             Accepted
-        );
+        ));
         return refuse(EINVAL);
     }
     MODE.set(mode);

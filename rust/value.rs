@@ -27,7 +27,8 @@ pub(crate) enum CountError {
 }
 
 /// What [`count`] accepts, for the log.
-pub(crate) const COUNT_ACCEPTED: &str = "a decimal count from 0 to 4294967295, no sign or leading zero";
+pub(crate) const COUNT_ACCEPTED: &str =
+    "a decimal count from 0 to 4294967295, no sign or leading zero";
 
 /// Parses a count: decimal digits, without sign, base prefix or leading zero (so that `010` is
 /// never read as the 8 the kernel's `kstrtouint(.., 0, ..)` makes of it), at most `u32::MAX`.

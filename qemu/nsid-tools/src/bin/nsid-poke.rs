@@ -16,8 +16,9 @@ const STATS: &str = "/sys/kernel/debug/rnsid/stats";
 const USAGE: &str = "\
 usage: nsid-poke COMMAND [OPTION...]
 
-Each check prints 'ok: ...' or 'FAIL: ...' ('SKIP: ...' for a part this
-kernel cannot run); the exit status is 1 if any failed, 2 on bad usage.
+Each failed check prints 'FAIL: ...' ('SKIP: ...' a part this kernel cannot
+run; with --verbose every check prints, 'ok: ...' if it passed), and a last
+line counts them; the exit status is 1 if any failed, 2 on bad usage.
 
   knob mode|fail_notify|hold --modes \"c relocated ...\"
         every hostile value written to the knob: refused with its errno, the
@@ -31,8 +32,9 @@ kernel cannot run); the exit status is 1 if any failed, 2 on bad usage.
         every knob at once
   access --uid UID [--userns] [--write PATH=VALUE]... [--read PATH]...
         as UID (in a user and net namespace of its own with --userns), every
-        write and read must be refused; root reads the knobs unchanged after
-        (default: every knob of rnsid)
+        write and read must be refused, while mode and fail_notify (0644)
+        stay readable; root reads the knobs unchanged after (default: every
+        knob of rnsid)
   listen --ready FILE --out FILE NAME:NETNS:UID:ALL...
         RTNLGRP_NSID listeners, one thread each, until SIGTERM; see
         nsid_tools::poke::listen for the fields and the lines written
@@ -51,6 +53,16 @@ fn value(args: &[String], i: usize) -> Result<&str, String> {
 
 fn run(args: &[String]) -> Result<Report, String> {
     let mut r = Report::default();
+    let args: Vec<String> = args
+        .iter()
+        .filter(|a| {
+            let v = *a == "--verbose" || *a == "-v";
+            r.verbose |= v;
+            !v
+        })
+        .cloned()
+        .collect();
+    let args = &args[..];
     let Some(cmd) = args.first() else {
         return Err("no command".into());
     };
@@ -69,8 +81,18 @@ fn run(args: &[String]) -> Result<Report, String> {
         match a {
             "--modes" => modes = words(&take()?),
             "--ko" => ko = Some(take()?),
-            "--ops" => ops = take()?.parse().map_err(|_| "--ops wants a number".to_string())?,
-            "--uid" => uid = Some(take()?.parse::<u32>().map_err(|_| "--uid wants a number".to_string())?),
+            "--ops" => {
+                ops = take()?
+                    .parse()
+                    .map_err(|_| "--ops wants a number".to_string())?
+            }
+            "--uid" => {
+                uid = Some(
+                    take()?
+                        .parse::<u32>()
+                        .map_err(|_| "--uid wants a number".to_string())?,
+                )
+            }
             "--userns" => userns = true,
             "--ready" => ready = Some(take()?),
             "--out" => out = Some(take()?),
@@ -142,7 +164,13 @@ fn run(args: &[String]) -> Result<Report, String> {
                 ];
                 reads = vec![STATS.into()];
             }
-            access::run(&mut r, uid, userns, &access::Targets { writes, reads });
+            let readable = vec![MODE.into(), FAIL_NOTIFY.into()];
+            let targets = access::Targets {
+                writes,
+                reads,
+                readable,
+            };
+            access::run(&mut r, uid, userns, &targets);
         }
         "listen" => {
             let specs = rest
@@ -152,7 +180,10 @@ fn run(args: &[String]) -> Result<Report, String> {
             if specs.is_empty() {
                 return Err("listen needs at least one NAME:NETNS:UID:ALL".into());
             }
-            let (ready, out) = (ready.ok_or("--ready is needed")?, out.ok_or("--out is needed")?);
+            let (ready, out) = (
+                ready.ok_or("--ready is needed")?,
+                out.ok_or("--out is needed")?,
+            );
             listen::run(specs, &ready, &out).map_err(|e| format!("listen: {e}"))?;
         }
         "--help" | "-h" => {
@@ -166,10 +197,16 @@ fn run(args: &[String]) -> Result<Report, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
-        Ok(r) if r.failures == 0 => ExitCode::SUCCESS,
         Ok(r) => {
-            println!("{} check(s) failed", r.failures);
-            ExitCode::from(1)
+            println!(
+                "nsid-poke {}: {} check(s) passed, {} failed",
+                args[0], r.passed, r.failures
+            );
+            if r.failures == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Err(e) => {
             eprintln!("nsid-poke: {e} (see nsid-poke --help)");

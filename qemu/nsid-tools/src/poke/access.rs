@@ -14,6 +14,9 @@ pub struct Targets {
     pub writes: Vec<(String, String)>,
     /// Files it must not read.
     pub reads: Vec<String>,
+    /// Files it must be able to read: without them, a user who could reach nothing at all
+    /// (a root directory it cannot enter) would pass every other check.
+    pub readable: Vec<String>,
 }
 
 fn refused(e: i32) -> bool {
@@ -21,11 +24,24 @@ fn refused(e: i32) -> bool {
 }
 
 fn try_all(r: &mut Report, who: &str, t: &Targets) {
+    for path in &t.readable {
+        let got = sys::read_all(path);
+        r.check(
+            got.is_ok(),
+            format_args!(
+                "{who}: reading {path}: allowed ({})",
+                got.map_or_else(sys::errname, |b| format!("read {} bytes", b.len()))
+            ),
+        );
+    }
     for (path, value) in &t.writes {
         let got = sys::write_once(path, value.as_bytes());
         r.check(
             matches!(got, Err(e) if refused(e)),
-            format_args!("{who}: writing {value:?} to {path}: refused ({})", super::outcome(&got)),
+            format_args!(
+                "{who}: writing {value:?} to {path}: refused ({})",
+                super::outcome(&got)
+            ),
         );
     }
     for path in &t.reads {
@@ -48,25 +64,40 @@ fn enter_userns(uid: u32, gid: u32) -> Result<(), String> {
     // own reach; a user's own `unshare -Ur` is dumpable.
     // SAFETY: plain prctl on the calling process.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1) };
-    let w = |path: &str, text: String| {
-        std::fs::write(path, text).map_err(|e| format!("{path}: {e}"))
-    };
+    let w =
+        |path: &str, text: String| std::fs::write(path, text).map_err(|e| format!("{path}: {e}"));
     w("/proc/self/uid_map", format!("0 {uid} 1"))?;
     w("/proc/self/setgroups", "deny".into())?;
     w("/proc/self/gid_map", format!("0 {gid} 1"))?;
-    sys::unshare(libc::CLONE_NEWNET | libc::CLONE_NEWNS).map_err(|e| format!("then a net: {}", sys::errname(e)))
+    sys::unshare(libc::CLONE_NEWNET | libc::CLONE_NEWNS)
+        .map_err(|e| format!("then a net: {}", sys::errname(e)))
 }
 
 /// The unprivileged child: returns its failures.
-fn child(uid: u32, userns: bool, t: &Targets) -> usize {
-    let mut r = Report::default();
+fn child(uid: u32, userns: bool, t: &Targets, verbose: bool) -> usize {
+    let mut r = Report {
+        verbose,
+        ..Report::default()
+    };
+    unprivileged(&mut r, uid, userns, t);
+    println!(
+        "the unprivileged side: {} check(s) passed, {} failed",
+        r.passed, r.failures
+    );
+    r.failures
+}
+
+fn unprivileged(r: &mut Report, uid: u32, userns: bool, t: &Targets) {
     if let Err(e) = sys::drop_thread_privileges(uid, uid) {
-        r.check(false, format_args!("drop to uid {uid}: {}", sys::errname(e)));
-        return r.failures;
+        r.check(
+            false,
+            format_args!("drop to uid {uid}: {}", sys::errname(e)),
+        );
+        return;
     }
     if !userns {
-        try_all(&mut r, &format!("uid {uid}"), t);
-        return r.failures;
+        try_all(r, &format!("uid {uid}"), t);
+        return;
     }
     match enter_userns(uid, uid) {
         // A kernel without CONFIG_USER_NS has no /proc/PID/ns/user.
@@ -74,11 +105,11 @@ fn child(uid: u32, userns: bool, t: &Targets) -> usize {
             r.skip(format_args!(
                 "uid {uid} as root of its own user namespace: this kernel has none (no CONFIG_USER_NS; unshare(CLONE_NEWUSER): {e})"
             ));
-            return r.failures;
+            return;
         }
         Err(e) => {
             r.check(false, format_args!("uid {uid}: unshare -Ur -n: {e}"));
-            return r.failures;
+            return;
         }
         Ok(()) => {}
     }
@@ -86,7 +117,7 @@ fn child(uid: u32, userns: bool, t: &Targets) -> usize {
     let now = unsafe { libc::geteuid() };
     let who = format!("uid {uid}, root (uid {now}) of its own user and net namespace");
     r.check(now == 0, format_args!("{who}: is root in its namespace"));
-    try_all(&mut r, &who, t);
+    try_all(r, &who, t);
     // Its own sysfs (its net's: allowed to root of the net's user namespace) shows the same
     // module parameters, owned by a root it does not map.
     let own = "/tmp/poke-sysfs";
@@ -107,19 +138,29 @@ fn child(uid: u32, userns: bool, t: &Targets) -> usize {
             writes: t
                 .writes
                 .iter()
-                .filter_map(|(p, v)| p.strip_prefix("/sys/").map(|rest| (format!("{own}/{rest}"), v.clone())))
+                .filter_map(|(p, v)| {
+                    p.strip_prefix("/sys/")
+                        .map(|rest| (format!("{own}/{rest}"), v.clone()))
+                })
                 .collect(),
             reads: Vec::new(),
+            readable: t
+                .readable
+                .iter()
+                .filter_map(|p| p.strip_prefix("/sys/").map(|rest| format!("{own}/{rest}")))
+                .collect(),
         };
-        try_all(&mut r, &format!("{who}, through its own sysfs"), &own_targets);
+        try_all(r, &format!("{who}, through its own sysfs"), &own_targets);
     } else {
         let e = sys::errno();
         r.check(
             refused(e),
-            format_args!("{who}: mounting a sysfs of its own: refused ({})", sys::errname(e)),
+            format_args!(
+                "{who}: mounting a sysfs of its own: refused ({})",
+                sys::errname(e)
+            ),
         );
     }
-    r.failures
 }
 
 /// Runs the unprivileged side in a child as `uid` (in a user namespace of its own if
@@ -134,7 +175,7 @@ pub fn run(r: &mut Report, uid: u32, userns: bool, t: &Targets) {
     // and exits.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
-        let failures = child(uid, userns, t);
+        let failures = child(uid, userns, t, r.verbose);
         let _ = std::io::stdout().flush();
         // SAFETY: ends the child without running the parent's exit handlers twice.
         unsafe { libc::_exit(failures.min(100) as i32) };
@@ -145,7 +186,10 @@ pub fn run(r: &mut Report, uid: u32, userns: bool, t: &Targets) {
     let child_failures = if waited && libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status) as usize
     } else {
-        r.check(false, format_args!("the uid {uid} child ran to its end (status {status:#x})"));
+        r.check(
+            false,
+            format_args!("the uid {uid} child ran to its end (status {status:#x})"),
+        );
         0
     };
     r.failures += child_failures;

@@ -50,8 +50,14 @@ fn unescape(text: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let hex = b.get(i + 2..i + 4).and_then(|h| std::str::from_utf8(h).ok());
-        match (b[i], b.get(i + 1), hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+        let hex = b
+            .get(i + 2..i + 4)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (
+            b[i],
+            b.get(i + 1),
+            hex.and_then(|h| u8::from_str_radix(h, 16).ok()),
+        ) {
             (b'\\', Some(b'x'), Some(v)) => {
                 out.push(v);
                 i += 4;
@@ -67,7 +73,11 @@ fn unescape(text: &str) -> String {
 
 fn loaded() -> bool {
     sys::read_all("/proc/modules")
-        .map(|m| String::from_utf8_lossy(&m).lines().any(|l| l.starts_with("rnsid ")))
+        .map(|m| {
+            String::from_utf8_lossy(&m)
+                .lines()
+                .any(|l| l.starts_with("rnsid "))
+        })
         .unwrap_or(false)
 }
 
@@ -114,7 +124,11 @@ fn bad_loads(modes: &[String]) -> Vec<Bad> {
     for mode in ["relocated", "legacy", "batched", "shadow", "floor"] {
         if !modes.iter().any(|s| s == mode) {
             // Valid, but not on this kernel: the line says why and what it takes.
-            v.push(bad(format!("mode={mode}").as_bytes(), mode.as_bytes(), "refused: needs"));
+            v.push(bad(
+                format!("mode={mode}").as_bytes(),
+                mode.as_bytes(),
+                "refused: needs",
+            ));
         }
     }
     v.push(Bad {
@@ -152,7 +166,9 @@ pub fn run(r: &mut Report, ko: &str, modes: &[String]) {
         }
         let all_named = b.lines.iter().all(|(value, wants)| {
             let shown = format!("{} refused", sys::shown(value));
-            lines.iter().any(|l| l.contains(&shown) && l.contains(wants))
+            lines
+                .iter()
+                .any(|l| l.contains(&shown) && l.contains(wants))
         });
         r.check(
             got == Err(libc::EINVAL) && stays_out && lines.len() == b.lines.len() && all_named,
@@ -167,10 +183,16 @@ pub fn run(r: &mut Report, ko: &str, modes: &[String]) {
     }
     let mut good = vec![("fail_notify=0".to_string(), modes[0].clone(), "0")];
     let last = &modes[modes.len() - 1];
-    good.push((format!("mode={last} fail_notify=4294967295"), last.clone(), "4294967295"));
+    good.push((
+        format!("mode={last} fail_notify=4294967295"),
+        last.clone(),
+        "4294967295",
+    ));
     good.push((format!("mode=\"{last}\" fail_notify=7"), last.clone(), "7"));
     for (args, mode, count) in good {
-        let Ok(mut kmsg) = Kmsg::from_now() else { return };
+        let Ok(mut kmsg) = Kmsg::from_now() else {
+            return;
+        };
         let got = sys::finit_module(&file, args.as_bytes());
         let lines = kmsg.rnsid_lines();
         let reads = (
@@ -185,6 +207,9 @@ pub fn run(r: &mut Report, ko: &str, modes: &[String]) {
         // So that no notification fails in a net that dies before the next load.
         let _ = sys::write_once("/sys/module/rnsid/parameters/fail_notify", b"0");
         let gone = sys::delete_module("rnsid");
-        r.check(gone.is_ok() && !loaded(), format_args!("rmmod rnsid after {args} ({gone:?})"));
+        r.check(
+            gone.is_ok() && !loaded(),
+            format_args!("rmmod rnsid after {args} ({gone:?})"),
+        );
     }
 }

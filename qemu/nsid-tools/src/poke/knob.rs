@@ -248,14 +248,23 @@ pub fn run(r: &mut Report, kind: Kind, path: &str, valid: &[String], refused: &[
             run_cases(r, name, path, &hostile);
             accept(r, name, path, "flush", "open");
             let got = sys::write_once(path, b"arm");
-            r.check(got == Ok(3), format_args!("{name} 'arm': taken ({})", outcome(&got)));
+            r.check(
+                got == Ok(3),
+                format_args!("{name} 'arm': taken ({})", outcome(&got)),
+            );
             let again = sys::write_once(path, b"arm\n");
             r.check(
                 again == Err(EBUSY) && sys::state(path) == "armed",
-                format_args!("{name} 'arm' while armed: refused with EBUSY ({}), still armed", outcome(&again)),
+                format_args!(
+                    "{name} 'arm' while armed: refused with EBUSY ({}), still armed",
+                    outcome(&again)
+                ),
             );
             // Armed, the same hostile values must not disarm it.
-            let short: Vec<Case> = cases(kind, &valid[..1], sysfs).into_iter().take(24).collect();
+            let short: Vec<Case> = cases(kind, &valid[..1], sysfs)
+                .into_iter()
+                .take(24)
+                .collect();
             run_cases(r, name, path, &short);
             accept(r, name, path, "release", "open");
         }

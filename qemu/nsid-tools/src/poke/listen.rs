@@ -49,7 +49,10 @@ impl Spec {
         };
         let uid = match uid {
             "root" => None,
-            n => Some(n.parse().map_err(|_| format!("listener {s:?}: uid {n:?} is not a number"))?),
+            n => Some(
+                n.parse()
+                    .map_err(|_| format!("listener {s:?}: uid {n:?} is not a number"))?,
+            ),
         };
         let all = match all {
             "all" => true,
@@ -85,12 +88,20 @@ fn setsockopt_int(fd: &OwnedFd, level: i32, opt: i32, v: i32) -> Result<(), i32>
 
 /// Makes the listener's socket in the calling thread; the lines it has to say so far.
 fn open(spec: &Spec) -> Result<(OwnedFd, Vec<String>), String> {
-    sys::enter_netns(&spec.netns).map_err(|e| format!("setns {}: {}", spec.netns, sys::errname(e)))?;
+    sys::enter_netns(&spec.netns)
+        .map_err(|e| format!("setns {}: {}", spec.netns, sys::errname(e)))?;
     if let Some(uid) = spec.uid {
-        sys::drop_thread_privileges(uid, uid).map_err(|e| format!("drop to uid {uid}: {}", sys::errname(e)))?;
+        sys::drop_thread_privileges(uid, uid)
+            .map_err(|e| format!("drop to uid {uid}: {}", sys::errname(e)))?;
     }
     // SAFETY: plain system call; the descriptor is owned from here on.
-    let raw = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::NETLINK_ROUTE) };
+    let raw = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::NETLINK_ROUTE,
+        )
+    };
     if raw < 0 {
         return Err(format!("socket: {}", sys::errname(sys::errno())));
     }
@@ -122,7 +133,10 @@ fn open(spec: &Spec) -> Result<(OwnedFd, Vec<String>), String> {
             got.map_or_else(sys::errname, |()| "ok".into())
         ));
     }
-    let tv = libc::timeval { tv_sec: 0, tv_usec: 100_000 };
+    let tv = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 100_000,
+    };
     // SAFETY: `tv` is a live timeval of the size given.
     unsafe {
         libc::setsockopt(
@@ -188,7 +202,11 @@ fn describe(name: &str, buf: &[u8], via: Option<i32>, lines: &mut Vec<String>) {
     }
 }
 
-fn listen(spec: Spec, ready: mpsc::Sender<Result<(), String>>, stop: Arc<AtomicBool>) -> Vec<String> {
+fn listen(
+    spec: Spec,
+    ready: mpsc::Sender<Result<(), String>>,
+    stop: Arc<AtomicBool>,
+) -> Vec<String> {
     let (fd, mut lines) = match open(&spec) {
         Ok(x) => x,
         Err(e) => {
@@ -250,7 +268,10 @@ pub fn run(specs: Vec<Spec>, ready: &str, out: &str) -> Result<(), String> {
     stop.store(true, Ordering::Release);
     let mut lines = Vec::new();
     for t in threads {
-        lines.extend(t.join().map_err(|_| "a listener thread panicked".to_string())?);
+        lines.extend(
+            t.join()
+                .map_err(|_| "a listener thread panicked".to_string())?,
+        );
     }
     if let Some(e) = err {
         return Err(e);

@@ -20,9 +20,14 @@ pub mod race;
 pub mod stats;
 pub mod sys;
 
-/// The checks of one run: printed as they are made, failures counted.
+/// The checks of one run: failures (and, if verbose, passes) printed as they are made, both
+/// counted. A matrix makes hundreds of checks; the scenario's log keeps what failed.
 #[derive(Default)]
 pub struct Report {
+    /// Print every check, not only the failures.
+    pub verbose: bool,
+    /// Checks that passed.
+    pub passed: usize,
     /// Checks that failed.
     pub failures: usize,
 }
@@ -31,7 +36,10 @@ impl Report {
     /// Records one check.
     pub fn check(&mut self, ok: bool, what: impl std::fmt::Display) {
         if ok {
-            println!("ok: {what}");
+            self.passed += 1;
+            if self.verbose {
+                println!("ok: {what}");
+            }
         } else {
             println!("FAIL: {what}");
             self.failures += 1;

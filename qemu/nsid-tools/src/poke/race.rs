@@ -70,7 +70,9 @@ fn writes(
             (Expect::Refused, Err(e)) => e == libc::EINVAL,
             _ => false,
         };
-        odd.expect(ok, || format!("{} -> {}", sys::shown(&value), super::outcome(&got)));
+        odd.expect(ok, || {
+            format!("{} -> {}", sys::shown(&value), super::outcome(&got))
+        });
     }
     odd
 }
@@ -165,7 +167,11 @@ pub fn run(r: &mut Report, p: &Paths, modes: &[String], n: usize) {
                 if odd.seen.is_empty() {
                     String::new()
                 } else {
-                    format!(": not {} of them, e.g. {:?}", odd.seen.len(), &odd.seen[..odd.seen.len().min(4)])
+                    format!(
+                        ": not {} of them, e.g. {:?}",
+                        odd.seen.len(),
+                        &odd.seen[..odd.seen.len().min(4)]
+                    )
                 }
             ),
         );
@@ -173,10 +179,17 @@ pub fn run(r: &mut Report, p: &Paths, modes: &[String], n: usize) {
     let _ = sys::write_once(&p.hold, b"release");
     let _ = sys::write_once(&p.mode, modes[0].as_bytes());
     let _ = sys::write_once(&p.fail_notify, b"0");
-    let end = (sys::state(&p.hold), sys::state(&p.mode), sys::state(&p.fail_notify));
+    let end = (
+        sys::state(&p.hold),
+        sys::state(&p.mode),
+        sys::state(&p.fail_notify),
+    );
     r.check(
         end == ("open".into(), modes[0].clone(), "0".into()),
-        format_args!("race: the last writes hold: hold open, mode {}, fail_notify 0 ({end:?})", modes[0]),
+        format_args!(
+            "race: the last writes hold: hold open, mode {}, fail_notify 0 ({end:?})",
+            modes[0]
+        ),
     );
 }
 

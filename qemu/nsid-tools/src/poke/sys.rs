@@ -191,6 +191,9 @@ mod tests {
     fn shown_matches_the_module() {
         assert_eq!(shown(b"c\n"), "'c\\n'");
         assert_eq!(shown(b"\xff\0"), "'\\xff\\x00'");
-        assert_eq!(shown(&[b'a'; 40]), format!("'{}...' (40 bytes)", "a".repeat(32)));
+        assert_eq!(
+            shown(&[b'a'; 40]),
+            format!("'{}...' (40 bytes)", "a".repeat(32))
+        );
     }
 }
