@@ -17,7 +17,6 @@ use core::{
     sync::atomic::{AtomicBool, Ordering},
 };
 use kernel::prelude::*;
-use kernel::str::CStr;
 
 /// Whether the module's `init` has started. Before, the callbacks run for `insmod`'s
 /// arguments: the kernel parses them before it creates the parameters' sysfs files.
@@ -66,8 +65,14 @@ pub(crate) unsafe fn bytes<'a>(val: *const c_char) -> &'a [u8] {
     if val.is_null() {
         return b"";
     }
-    // SAFETY: not NULL, so NUL-terminated and live (caller).
-    unsafe { CStr::from_char_ptr(val.cast()) }.as_bytes()
+    // `CStr`'s byte view is `as_bytes` on 6.12 and `to_bytes` on 7.x: count them here.
+    let mut len = 0;
+    // SAFETY: not NULL, so NUL-terminated (caller): every byte up to the NUL is readable.
+    while unsafe { *val.add(len) } != 0 {
+        len += 1;
+    }
+    // SAFETY: the `len` bytes before the NUL, live as long as `val` (caller).
+    unsafe { core::slice::from_raw_parts(val.cast::<u8>(), len) }
 }
 
 /// Shows a parameter's value in the page the parameter code passes; returns its length.
