@@ -28,7 +28,7 @@ line counts them; the exit status is 1 if any failed, 2 on bad usage.
         then with valid ones, and unload (rnsid must not be loaded)
   stats  reads of rnsid/stats at odd sizes and offsets
   race --modes \"...\" [--ops N]
-        N operations (default 100) in each of 6 threads writing and reading
+        N operations (default 60) in each of 6 threads writing and reading
         every knob at once
   access --uid UID [--userns] [--write PATH=VALUE]... [--read PATH]...
         as UID (in a user and net namespace of its own with --userns), every
@@ -67,7 +67,7 @@ fn run(args: &[String]) -> Result<Report, String> {
         return Err("no command".into());
     };
     let mut modes = Vec::new();
-    let (mut ko, mut ops, mut uid, mut userns) = (None, 100usize, None, false);
+    let (mut ko, mut ops, mut uid, mut userns) = (None, 60usize, None, false);
     let (mut ready, mut out) = (None, None);
     let (mut writes, mut reads, mut rest) = (Vec::new(), Vec::new(), Vec::new());
     let mut i = 1;
@@ -197,10 +197,19 @@ fn run(args: &[String]) -> Result<Report, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
+        // `listen` and `--help` check nothing: the scenario judges the lines.
+        Ok(_) if matches!(args[0].as_str(), "listen" | "--help" | "-h") => ExitCode::SUCCESS,
         Ok(r) => {
+            let what: Vec<&str> = args
+                .iter()
+                .take_while(|a| !a.starts_with('-'))
+                .map(String::as_str)
+                .collect();
             println!(
                 "nsid-poke {}: {} check(s) passed, {} failed",
-                args[0], r.passed, r.failures
+                what.join(" "),
+                r.passed,
+                r.failures
             );
             if r.failures == 0 {
                 ExitCode::SUCCESS

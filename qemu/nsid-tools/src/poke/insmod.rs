@@ -98,38 +98,31 @@ fn bad(args: &[u8], value: &[u8], wants: &'static str) -> Bad {
 fn bad_loads(modes: &[String]) -> Vec<Bad> {
     let m = "(want c, ";
     let n = "(want a decimal count from 0 to 4294967295";
+    // A load costs seconds on a debug kernel: one or two of each kind.
     let mut v = vec![
         bad(b"mode=junk", b"junk", m),
-        bad(b"mode=", b"", m),
         bad(b"mode", b"", m),
-        bad(b"mode=RELOCATED", b"RELOCATED", m),
-        bad(b"mode=relocatedx", b"relocatedx", m),
-        bad(b"mode=\"c \"", b"c ", m),
         bad(b"mode=\"relocated\t\"", b"relocated\t", m),
         bad(b"mode=\xc3\xa9", b"\xc3\xa9", m),
-        bad(b"mode=\xff", b"\xff", m),
-        bad(b"mode=0", b"0", m),
         bad(b"mode=-1", b"-1", m),
-        bad(b"fail_notify=junk", b"junk", n),
         bad(b"fail_notify=", b"", n),
-        bad(b"fail_notify", b"", n),
-        bad(b"fail_notify=-1", b"-1", n),
         bad(b"fail_notify=0x10", b"0x10", n),
-        bad(b"fail_notify=010", b"010", n),
         bad(b"fail_notify=4294967296", b"4294967296", n),
         bad(b"mode=c fail_notify=1x", b"1x", n),
     ];
     let long = [b"mode=".as_slice(), &[b'a'; 4096]].concat();
     v.push(bad(&long, &[b'a'; 4096], m));
-    for mode in ["relocated", "legacy", "batched", "shadow", "floor"] {
-        if !modes.iter().any(|s| s == mode) {
-            // Valid, but not on this kernel: the line says why and what it takes.
-            v.push(bad(
-                format!("mode={mode}").as_bytes(),
-                mode.as_bytes(),
-                "refused: needs",
-            ));
-        }
+    // The first mode this kernel does not run, if any: valid, but not here.
+    let missing = ["relocated", "legacy", "batched", "shadow", "floor"]
+        .into_iter()
+        .find(|mode| !modes.iter().any(|s| s == mode));
+    if let Some(mode) = missing {
+        // Valid, but not on this kernel: the line says why and what it takes.
+        v.push(bad(
+            format!("mode={mode}").as_bytes(),
+            mode.as_bytes(),
+            "refused: needs",
+        ));
     }
     v.push(Bad {
         args: b"mode=x fail_notify=y".to_vec(),

@@ -280,3 +280,33 @@ pub fn run(specs: Vec<Spec>, ready: &str, out: &str) -> Result<(), String> {
     text.push('\n');
     std::fs::write(out, text).map_err(|e| format!("{out}: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Spec;
+
+    #[test]
+    fn specs() {
+        assert_eq!(
+            Spec::parse("b:/run/netns/iB:1000:all"),
+            Ok(Spec {
+                name: "b".into(),
+                netns: "/run/netns/iB".into(),
+                uid: Some(1000),
+                all: true,
+            })
+        );
+        assert_eq!(
+            Spec::parse("a:/x:root:-").map(|s| (s.uid, s.all)),
+            Ok((None, false))
+        );
+        for bad in [
+            "a:/x:root",
+            "a:/x:me:-",
+            "a:/x:root:some",
+            "a:/x:root:-:more",
+        ] {
+            assert!(Spec::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
