@@ -7,6 +7,7 @@
 # write per value, embedded NULs, pread at any offset) and runs each matrix in
 # one process: under KASAN every fork costs the better part of a second.
 . /rnsid/lib.sh
+[ -x /bin/nsid-poke ] || { echo "nsid-poke is not in this initramfs"; exit $KSFT_FAIL; }
 
 # A first load, to learn the modes this kernel runs, and so that the kernel's
 # one-time out-of-tree taint line is not logged beside a refused insmod's.
