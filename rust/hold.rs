@@ -104,8 +104,9 @@ fn command(text: &[u8], len: usize) -> Result {
         }
         None if len > text.len() => {
             param::log_refusal(format_args!(
-                "hold: a command of {} bytes refused (want arm, release or flush)\n",
-                len
+                "hold: a command of {} bytes, {} first, refused (want arm, release or flush)\n",
+                len,
+                Shown(text)
             ));
             Err(EINVAL)
         }

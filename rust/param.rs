@@ -82,6 +82,10 @@ pub(crate) unsafe fn bytes<'a>(val: *const c_char) -> &'a [u8] {
 /// `buffer` must be valid for writes of `PAGE_SIZE` bytes.
 pub(crate) unsafe fn show(buffer: *mut c_char, args: fmt::Arguments<'_>) -> c_int {
     /// Writes into the first 64 bytes of the page, far more than any value needs.
+    ///
+    /// # Invariants
+    ///
+    /// `buf` is valid for writes of `PAGE_SIZE` bytes, and `len <= 64`.
     struct Page {
         buf: *mut u8,
         len: usize,
@@ -91,18 +95,20 @@ pub(crate) unsafe fn show(buffer: *mut c_char, args: fmt::Arguments<'_>) -> c_in
             if self.len + s.len() > 64 {
                 return Err(fmt::Error);
             }
-            // SAFETY: within the first 64 bytes of the page (checked above; type comment).
+            // SAFETY: within the first 64 bytes of the page (checked above; type invariant).
             unsafe { core::ptr::copy_nonoverlapping(s.as_ptr(), self.buf.add(self.len), s.len()) };
+            // INVARIANT: at most 64 (checked above).
             self.len += s.len();
             Ok(())
         }
     }
+    // INVARIANT: the caller passes a page; nothing is written yet.
     let mut page = Page {
         buf: buffer.cast(),
         len: 0,
     };
     let _ = page.write_fmt(args);
-    // SAFETY: at most 64 bytes were written, so the terminator is inside the page.
+    // SAFETY: `len <= 64` (type invariant), so the terminator is inside the page.
     unsafe { *page.buf.add(page.len) = 0 };
     page.len as c_int
 }
