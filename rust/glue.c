@@ -8,6 +8,7 @@
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/ratelimit.h>
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
@@ -21,11 +22,13 @@
 /* Implemented in Rust. */
 int rnsid_mode_set(const char *val);
 int rnsid_mode_get(char *buffer);
+int rnsid_fail_notify_set(const char *val);
+int rnsid_fail_notify_get(char *buffer);
 int rnsid_stats_show(struct seq_file *m, void *v);
 bool rnsid_unhash(struct llist_node *net_kill_list, struct net *last);
 void rnsid_unhashed(struct llist_node *net_kill_list, struct net *last);
 bool rnsid_hold_released(void);
-int rnsid_hold_command(const char *cmd);
+int rnsid_hold_command(const char *cmd, size_t copied, size_t len);
 int rnsid_hold_show(struct seq_file *m, void *v);
 
 void rnsid_spin_lock(spinlock_t *lock)
@@ -68,17 +71,48 @@ static int mode_get(char *buffer, const struct kernel_param *kp)
 	return rnsid_mode_get(buffer);
 }
 
+/*
+ * NOARG: a bare "mode" at insmod reaches rnsid (as NULL), which refuses it in
+ * its own words; without the flag the kernel would log its own line.
+ */
 static const struct kernel_param_ops mode_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
 	.set = mode_set,
 	.get = mode_get,
 };
 module_param_cb(mode, &mode_ops, NULL, 0644);
 MODULE_PARM_DESC(mode, "nsid unhash strategy: c (default), relocated, legacy, batched (7.x), shadow or floor");
 
+/*
+ * Refused knob values are logged (rust/param.rs), but a writer looping on junk
+ * must not flood the log: the kernel's default, 10 lines per 5 s.
+ */
+bool rnsid_refusal_ratelimit(void)
+{
+	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL,
+				      DEFAULT_RATELIMIT_BURST);
+
+	return __ratelimit(&rs);
+}
+
 /* Notifications to fail on purpose, to test the error path (rust/notify.rs). */
-unsigned int rnsid_fail_notify;
-module_param_named(fail_notify, rnsid_fail_notify, uint, 0644);
-MODULE_PARM_DESC(fail_notify, "make the next N RTM_DELNSID notifications fail with -ENOMEM");
+static int fail_notify_set(const char *val, const struct kernel_param *kp)
+{
+	return rnsid_fail_notify_set(val);
+}
+
+static int fail_notify_get(char *buffer, const struct kernel_param *kp)
+{
+	return rnsid_fail_notify_get(buffer);
+}
+
+static const struct kernel_param_ops fail_notify_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
+	.set = fail_notify_set,
+	.get = fail_notify_get,
+};
+module_param_cb(fail_notify, &fail_notify_ops, NULL, 0644);
+MODULE_PARM_DESC(fail_notify, "make the next N RTM_DELNSID notifications fail with -ENOMEM (decimal, 0 to 4294967295)");
 
 DEFINE_SHOW_ATTRIBUTE(rnsid_stats);
 
@@ -101,18 +135,17 @@ void rnsid_hold_wake(void)
 	wake_up_all(&hold_wq);
 }
 
+/* The command's bytes as written, NULs included; Rust judges them and the length. */
 static ssize_t rnsid_hold_write(struct file *file, const char __user *ubuf,
 				size_t len, loff_t *ppos)
 {
 	char cmd[16];
+	size_t copied = min(len, sizeof(cmd));
 	int err;
 
-	if (len >= sizeof(cmd))
-		return -EINVAL;
-	if (copy_from_user(cmd, ubuf, len))
+	if (copy_from_user(cmd, ubuf, copied))
 		return -EFAULT;
-	cmd[len] = '\0';
-	err = rnsid_hold_command(cmd);
+	err = rnsid_hold_command(cmd, copied, len);
 	return err ? err : len;
 }
 

@@ -9,8 +9,6 @@ struct dentry;
 struct net;
 struct sk_buff;
 
-extern unsigned int rnsid_fail_notify;
-
 void rnsid_spin_lock(spinlock_t *lock);
 void rnsid_spin_unlock(spinlock_t *lock);
 void rnsid_spin_lock_bh(spinlock_t *lock);
@@ -21,6 +19,7 @@ struct dentry *rnsid_debugfs_create_stats(struct dentry *parent);
 struct dentry *rnsid_debugfs_create_hold(struct dentry *parent);
 bool rnsid_hold_wait(unsigned int timeout_ms);
 void rnsid_hold_wake(void);
+bool rnsid_refusal_ratelimit(void);
 bool rnsid_hook_available(void);
 int rnsid_hook_register(void);
 void rnsid_hook_unregister(void);

@@ -18,14 +18,15 @@
 use crate::{
     bindings,
     gate::{Command, Gate},
+    param,
     stats::{add, STATS},
+    value::Shown,
 };
 use core::{
     ffi::{c_char, c_int, c_void},
     fmt::{self, Write},
 };
 use kernel::prelude::*;
-use kernel::str::CStr;
 
 /// How long a held `cleanup_net()` waits for `release` before it goes on by itself.
 const TIMEOUT_MS: u32 = 30_000;
@@ -79,11 +80,16 @@ pub(crate) extern "C" fn rnsid_hold_released() -> bool {
     GATE.may_go()
 }
 
-/// Carries out one command written to `rnsid/hold`.
-fn command(text: &str) -> Result {
-    match Command::parse(text) {
+/// Carries out one command written to `rnsid/hold`: its bytes as written, `len` long in all.
+fn command(text: &[u8], len: usize) -> Result {
+    let parsed = if len > text.len() {
+        None
+    } else {
+        core::str::from_utf8(text).ok().and_then(Command::parse)
+    };
+    match parsed {
         Some(Command::Arm) => GATE.arm().map_err(|now| {
-            pr_err!("hold: cannot arm while {}\n", now.name());
+            param::log_refusal(format_args!("hold: cannot arm while {}\n", now.name()));
             EBUSY
         }),
         Some(Command::Release) => {
@@ -96,26 +102,40 @@ fn command(text: &str) -> Result {
             unsafe { bindings::rcu_barrier() };
             Ok(())
         }
+        None if len > text.len() => {
+            param::log_refusal(format_args!(
+                "hold: a command of {} bytes, {} first, refused (want arm, release or flush)\n",
+                len,
+                Shown(text)
+            ));
+            Err(EINVAL)
+        }
         None => {
-            pr_err!(
-                "hold: unknown command '{}' (want arm, release or flush)\n",
-                text.trim_end()
-            );
+            param::log_refusal(format_args!(
+                "hold: {} refused (want arm, release or flush)\n",
+                Shown(text)
+            ));
             Err(EINVAL)
         }
     }
 }
 
-/// A command written to `rnsid/hold` (its `write` callback in `glue.c` copies it in).
+/// A command written to `rnsid/hold` (its `write` callback in `glue.c` copies in the first
+/// `copied` bytes of the `len` written). NUL is a byte like any other here, so that
+/// `arm\0junk` is refused, not read as `arm`.
 ///
 /// # Safety
 ///
-/// `cmd` must be NUL-terminated and valid for the call.
+/// `cmd` must be valid for reads of `copied` bytes for the call.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rnsid_hold_command(cmd: *const c_char) -> c_int {
+pub(crate) unsafe extern "C" fn rnsid_hold_command(
+    cmd: *const c_char,
+    copied: usize,
+    len: usize,
+) -> c_int {
     // SAFETY: guaranteed by the caller.
-    let cmd = unsafe { CStr::from_char_ptr(cmd.cast()) };
-    match cmd.to_str().map_err(|_| EINVAL).and_then(command) {
+    let text = unsafe { core::slice::from_raw_parts(cmd.cast::<u8>(), copied) };
+    match command(text, len) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }

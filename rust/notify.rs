@@ -6,9 +6,14 @@
 //! family `AF_UNSPEC` and one `NETNSA_NSID` s32 attribute, multicast to the survivor's
 //! `RTNLGRP_NSID` listeners.
 
-use crate::{bindings, net::Net};
+use crate::{
+    bindings,
+    net::Net,
+    param,
+    value::{self, CountError, Shown},
+};
 use core::{
-    ffi::c_void,
+    ffi::{c_char, c_int, c_void},
     mem::size_of,
     ptr,
     sync::atomic::{AtomicU32, Ordering},
@@ -41,12 +46,55 @@ fn emsgsize() -> Error {
 
 /// Notifications still to fail on purpose (module parameter `fail_notify`), to test the error
 /// path; decremented by every injected failure.
+static FAIL_NOTIFY: AtomicU32 = AtomicU32::new(0);
+
 fn inject_failure() -> bool {
-    // SAFETY: `rnsid_fail_notify` is a static `unsigned int` in the glue, only ever accessed
-    // atomically (the parameter code writes it with a plain aligned store).
-    let left = unsafe { AtomicU32::from_ptr(&raw mut bindings::rnsid_fail_notify) };
-    left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+    FAIL_NOTIFY
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
         .is_ok()
+}
+
+/// Sets `fail_notify`: a count as [`value::count`] reads it; anything else is refused with
+/// `-EINVAL` (`-ERANGE` above `u32::MAX`) and one log line.
+///
+/// # Safety
+///
+/// Called by the module parameter code only, with a NUL-terminated `val` or NULL.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rnsid_fail_notify_set(val: *const c_char) -> c_int {
+    // SAFETY: the parameter code passes NULL or a NUL-terminated string that outlives this call.
+    let text = unsafe { param::bytes(val) };
+    match value::count(text) {
+        Ok(n) => {
+            FAIL_NOTIFY.store(n, Ordering::Release);
+            0
+        }
+        Err(why) => {
+            let (err, what) = match why {
+                CountError::Invalid => (EINVAL, ""),
+                CountError::TooLarge => (ERANGE, ": too large"),
+            };
+            param::log_refusal(format_args!(
+                "fail_notify: {} refused{} (want {})\n",
+                Shown(text),
+                what,
+                value::COUNT_ACCEPTED
+            ));
+            param::refuse(err)
+        }
+    }
+}
+
+/// Shows `fail_notify`: the failures still to inject.
+///
+/// # Safety
+///
+/// Called by the module parameter code only, with a buffer of `PAGE_SIZE` bytes.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rnsid_fail_notify_get(buffer: *mut c_char) -> c_int {
+    let n = FAIL_NOTIFY.load(Ordering::Acquire);
+    // SAFETY: the parameter code passes a page (caller).
+    unsafe { param::show(buffer, format_args!("{n}\n")) }
 }
 
 /// Tells `net`'s `RTNLGRP_NSID` listeners that `id` was removed.

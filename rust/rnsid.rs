@@ -25,6 +25,7 @@ mod rtnl;
 mod stats;
 mod tracker;
 mod unhash;
+mod value;
 
 use net::NetListGuard;
 
@@ -61,6 +62,8 @@ fn kernel_release() -> &'static str {
 
 impl kernel::Module for Rnsid {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // A refused `insmod` argument was logged already: fail without a second line.
+        param::arguments_accepted()?;
         let (count, last) = {
             let nets = NetListGuard::read();
             nets.iter()

@@ -8,7 +8,8 @@
 //! * [`netns`], [`rtnl`]: the namespaces and netlink requests that carry a scenario out;
 //! * [`driver`]: runs a scenario against the live kernel in a given mode;
 //! * [`bench`], [`benchrun`]: `nsid-bench`'s workloads, statistics and report, and their run
-//!   against the live kernel; [`summary`] (medians, percentiles) and [`json`] (the reports).
+//!   against the live kernel; [`summary`] (medians, percentiles) and [`json`] (the reports);
+//! * [`poke`]: `nsid-poke`'s hostile input to rnsid's knobs and its isolation checks.
 //!
 //! Everything but `netns`, `rtnl`, `driver` and `benchrun` is pure and unit-tested on the host.
 
@@ -17,6 +18,7 @@ pub mod benchrun;
 pub mod driver;
 pub mod json;
 pub mod netns;
+pub mod poke;
 pub mod record;
 pub mod rtnl;
 pub mod summary;

@@ -11,6 +11,52 @@ mod mode;
 #[path = "../../gate.rs"]
 mod gate;
 
+#[path = "../../value.rs"]
+mod value;
+
+#[cfg(test)]
+mod value_tests {
+    use super::value::{count, line, CountError, Shown};
+
+    #[test]
+    fn one_trailing_newline_only() {
+        assert_eq!(line(b"arm\n"), b"arm");
+        assert_eq!(line(b"arm\n\n"), b"arm\n");
+        assert_eq!(line(b"arm"), b"arm");
+        assert_eq!(line(b""), b"");
+    }
+
+    #[test]
+    fn counts_are_plain_decimal() {
+        assert_eq!(count(b"0"), Ok(0));
+        assert_eq!(count(b"0\n"), Ok(0));
+        assert_eq!(count(b"17"), Ok(17));
+        assert_eq!(count(b"4294967295"), Ok(u32::MAX));
+        for bad in [
+            &b""[..], b"\n", b"\n\n", b"1\n\n", b" 1", b"1 ", b"+1", b"-1", b"0x10", b"010",
+            b"00", b"1e3", b"1.5", b"1\0", b"\xd9\xa1", b"one",
+        ] {
+            assert_eq!(count(bad), Err(CountError::Invalid), "{bad:?}");
+        }
+        for big in [&b"4294967296"[..], b"18446744073709551616", b"99999999999999999999999\n"] {
+            assert_eq!(count(big), Err(CountError::TooLarge), "{big:?}");
+        }
+    }
+
+    #[test]
+    fn shown_escapes_and_cuts() {
+        assert_eq!(format!("{}", Shown(b"relocated")), "'relocated'");
+        assert_eq!(format!("{}", Shown(b"c\n")), "'c\\n'");
+        assert_eq!(format!("{}", Shown(b"\xff\0'\\\t")), "'\\xff\\x00\\'\\\\\\t'");
+        let long = [b'a'; 4096];
+        assert_eq!(
+            format!("{}", Shown(&long)),
+            format!("'{}...' (4096 bytes)", "a".repeat(32))
+        );
+        assert_eq!(format!("{}", Shown(&long[..32])), format!("'{}'", "a".repeat(32)));
+    }
+}
+
 #[cfg(test)]
 mod gate_tests {
     use super::gate::{Command, Gate, State};
