@@ -351,7 +351,7 @@ teardown_check() {
 		survivors="$survivors $ns"
 	done
 	expected_total=0
-	list_ids $survivors $victims
+	check "[$mode] nsid-ids lists the survivors and victims" list_ids $survivors $victims
 	for s in $survivors; do
 		want=
 		ids_of "$s"

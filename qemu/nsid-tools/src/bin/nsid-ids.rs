@@ -14,6 +14,7 @@
 use nsid_tools::{netns::Home, rtnl::Rtnl};
 
 use std::fs::{self, File};
+use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::process::ExitCode;
 
@@ -67,10 +68,15 @@ fn run(names: &[String]) -> Result<Vec<String>, String> {
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .collect();
     bound.sort();
-    let peers: Vec<(String, OwnedFd)> = bound
-        .into_iter()
-        .map(|p| open(&p).map(|fd| (p, fd)))
-        .collect::<Result<_, _>>()?;
+    // A peer deleted since the listing (another task's churn) names no id any more: skip it.
+    let mut peers: Vec<(String, OwnedFd)> = Vec::new();
+    for p in bound {
+        match File::open(format!("{NETNS_DIR}/{p}")) {
+            Ok(f) => peers.push((p, f.into())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{NETNS_DIR}/{p}: {e}")),
+        }
+    }
     let mut out = Vec::new();
     for name in names {
         let ns = open(name)?;
@@ -80,11 +86,12 @@ fn run(names: &[String]) -> Result<Vec<String>, String> {
         let ids = rtnl.list_ids().map_err(|e| format!("{name}: {e}"))?;
         let mut known = Vec::new();
         for (p, fd) in &peers {
-            let id = rtnl
-                .get_nsid(fd.as_fd())
-                .map_err(|e| format!("{name}: id for {p}: {e}"))?;
-            if id >= 0 {
-                known.push((p.clone(), id));
+            match rtnl.get_nsid(fd.as_fd()) {
+                Ok(id) if id >= 0 => known.push((p.clone(), id)),
+                Ok(_) => {}
+                // EINVAL: not a namespace (yet): a name `ip netns add` made but has not bound.
+                Err(e) if e.kind() == io::ErrorKind::InvalidInput => {}
+                Err(e) => return Err(format!("{name}: id for {p}: {e}")),
             }
         }
         out.push(describe(name, &ids, &known));
