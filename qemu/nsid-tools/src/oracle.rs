@@ -12,9 +12,10 @@
 //! * `RTM_NEWNSID` with an id gives the holder that id for the peer, unless the holder has one
 //!   for the peer already or the id is taken (`EEXIST` either way); the holder's listeners get
 //!   an `RTM_NEWNSID`.
-//! * A veth whose peer lives in another net makes each side, if it has no id for the other,
-//!   allocate the lowest free one (`idr_alloc()` from 0) when its link is announced, with an
-//!   `RTM_NEWNSID` to its listeners.
+//! * A veth made in one net with its peer in another makes the first, if it has no id for the
+//!   second, allocate the lowest free one (`idr_alloc()` from 0) when its link is announced,
+//!   with an `RTM_NEWNSID` to its listeners; the second allocates nothing (see
+//!   [`Oracle::veth`]).
 //! * When a batch of nets dies in one `cleanup_net()`, every survivor loses the ids it held for
 //!   them, one `RTM_DELNSID` each; the dying nets' own tables go without a word.
 //! * A listener sees the messages of its own net; a listener with `NETLINK_LISTEN_ALL_NSID`
@@ -188,21 +189,17 @@ impl Oracle {
         self.notify(holder, Kind::New, id);
     }
 
-    /// A veth from `a` to `b` (two nets of the soak, not home): the ids each side allocates
-    /// for the other, `a`'s first.
-    pub fn veth(&mut self, a: NetNo, b: NetNo) -> [Option<i32>; 2] {
-        // The home listener's view of one side's allocation would depend on whether the other
-        // side's came first, which is the kernel's business.
-        assert!(a != b && a != HOME && b != HOME);
-        let mut got = [None, None];
-        for (k, (holder, peer)) in [(a, b), (b, a)].into_iter().enumerate() {
-            if self.id_for(holder, peer).is_none() {
-                let id = self.lowest_free(holder);
-                self.insert(holder, peer, id);
-                got[k] = Some(id);
-            }
+    /// A veth made in `a` with its peer in `b`: `a` allocates an id for `b` if it has none,
+    /// and returns it. `b` allocates nothing: its end is announced before the two ends are
+    /// tied together (`veth_newlink()`), when its link net is still its own.
+    pub fn veth(&mut self, a: NetNo, b: NetNo) -> Option<i32> {
+        assert!(a != b);
+        if self.id_for(a, b).is_some() {
+            return None;
         }
-        got
+        let id = self.lowest_free(a);
+        self.insert(a, b, id);
+        Some(id)
     }
 
     /// A message about `id` sent in `net`: to its listener, and to the home listener (with
@@ -346,10 +343,17 @@ mod tests {
         o.set_id(1, 2, 0).unwrap();
         o.set_id(1, 3, 2).unwrap();
         assert_eq!(o.lowest_free(1), 1);
-        assert_eq!(o.veth(1, 4), [Some(1), Some(0)]);
+        assert_eq!(o.veth(1, 4), Some(1));
         assert_eq!(o.lowest_free(1), 3);
-        // Both sides have ids already: a second veth allocates nothing.
-        assert_eq!(o.veth(4, 1), [None, None]);
+        assert_eq!(
+            o.ids(4),
+            Vec::<i32>::new(),
+            "the peer's side allocates nothing"
+        );
+        // A second veth the same way allocates nothing; the other way round, it does.
+        assert_eq!(o.veth(1, 4), None);
+        assert_eq!(o.veth(4, 1), Some(0));
+        assert_eq!(o.veth(4, HOME), Some(1));
     }
 
     #[test]
