@@ -11,9 +11,9 @@
 [ -x /bin/nsid-soak ] || { echo "nsid-soak is not in this initramfs"; exit $KSFT_FAIL; }
 load_rnsid
 modes=$(supported_modes)
-nets=${RNSID_SOAK_NETS:-300}
+nets=${RNSID_SOAK_NETS:-100}
 check "nsid-soak: $nets nets, modes ${modes% }, reloads" \
-	/bin/nsid-soak --seed 0x50a4 --nets "$nets" --progress 30 \
+	/bin/nsid-soak --seed 0x50a4 --nets "$nets" --population 16 --progress 30 \
 	--modes "$(echo $modes | tr ' ' ',')"
 check "rnsid unloads after the soak" unload_rnsid
 finish
