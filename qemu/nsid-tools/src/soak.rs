@@ -76,6 +76,9 @@ pub struct Figures {
     pub steps: BTreeMap<String, u64>,
     pub problems: Vec<String>,
     pub seconds: f64,
+    /// Where the time went: creating nets, setting ids, the hold protocol and release, waiting
+    /// for batches to die, checkpoints' checks, reloads.
+    pub spent: BTreeMap<&'static str, Duration>,
 }
 
 impl Figures {
@@ -106,6 +109,24 @@ impl Figures {
             .with("steps_by_mode", steps)
             .with("problems", self.problems.len())
             .with("seconds", self.seconds)
+            .with(
+                "seconds_in",
+                Json::Obj(
+                    self.spent
+                        .iter()
+                        .map(|(k, d)| {
+                            (
+                                k.to_string(),
+                                Json::from((d.as_secs_f64() * 10.0).round() / 10.0),
+                            )
+                        })
+                        .collect(),
+                ),
+            )
+    }
+
+    fn spend(&mut self, what: &'static str, since: Instant) {
+        *self.spent.entry(what).or_default() += since.elapsed();
     }
 }
 
@@ -154,6 +175,9 @@ struct Soak<'a> {
     deck: Vec<String>,
     mode: String,
     veth: u64,
+    /// The batch that reloads rnsid for sure (one of the first three), so that a short run
+    /// has one too.
+    first_reload: u64,
     f: Figures,
     start: Instant,
     last_progress: Instant,
@@ -198,6 +222,7 @@ impl<'a> Soak<'a> {
     // --- requests, each through the oracle and the kernel -----------------------------------
 
     fn birth(&mut self) -> Result<NetNo, String> {
+        let t = Instant::now();
         let n = self.next;
         self.next += 1;
         let listener = self.rng.chance(50);
@@ -219,6 +244,7 @@ impl<'a> Soak<'a> {
         self.oracle.add(n, listener.is_some());
         self.nets.insert(n, Live { fd, rtnl, listener });
         self.f.created += 1;
+        self.f.spend("create", t);
         Ok(n)
     }
 
@@ -283,7 +309,9 @@ impl<'a> Soak<'a> {
         };
         let want = self.oracle.set_id(holder, peer, id);
         let peer_fd = self.fd(peer)?;
+        let t = Instant::now();
         let got = self.rtnl(holder).set_nsid(peer_fd.as_fd(), id);
+        self.f.spend("ids", t);
         match (want, got) {
             (Ok(()), Ok(())) => self.f.explicit_ids += 1,
             (Err(_), Err(e)) if e.kind() == io::ErrorKind::AlreadyExists => self.f.refusals += 1,
@@ -311,9 +339,11 @@ impl<'a> Soak<'a> {
         self.veth += 1;
         let k = self.veth;
         let peer = self.fd(b)?;
+        let t = Instant::now();
         self.rtnl(a)
             .veth(&format!("s{k}"), peer.as_fd(), &format!("t{k}"))
             .map_err(|e| format!("net {a} -> net {b}: {e}"))?;
+        self.f.spend("ids", t);
         self.f.veths += 1;
         if self.oracle.veth(a, b).is_some() {
             self.f.allocated_ids += 1;
@@ -388,6 +418,7 @@ impl<'a> Soak<'a> {
     /// Unloads rnsid (releasing a held run), lets nets be born without it, loads it again in
     /// a random mode: all while the batch dies.
     fn reload(&mut self, ko: &Path) -> Result<(), String> {
+        let t = Instant::now();
         let s = self.stats()?;
         self.counters(&s, &format!("before reload {}", self.f.reloads + 1));
         kmod::unload("rnsid", Duration::from_secs(60))
@@ -410,6 +441,7 @@ impl<'a> Soak<'a> {
         self.mode = mode;
         // A fresh module counts from zero.
         self.seen_problems.clear();
+        self.f.spend("reload", t);
         Ok(())
     }
 
@@ -471,7 +503,7 @@ impl<'a> Soak<'a> {
         for _ in 0..size {
             victims.push(pool.remove(self.rng.below(pool.len())));
         }
-        let switch_at = match (last, self.rng.below(8)) {
+        let switch_at = match (last, self.rng.below(4)) {
             (true, _) => None,
             (_, 0) => Some(Moment::BeforeHold),
             (_, 1) => Some(Moment::Held),
@@ -479,7 +511,11 @@ impl<'a> Soak<'a> {
             _ => None,
         };
         let reload = match &self.cfg.ko {
-            Some(ko) if !last && self.rng.chance(3) => Some(ko.clone()),
+            Some(ko)
+                if !last && (self.rng.chance(3) || self.f.batches + 1 == self.first_reload) =>
+            {
+                Some(ko.clone())
+            }
             _ => None,
         };
         // Before release and only then: the hold is released by the unload.
@@ -496,6 +532,7 @@ impl<'a> Soak<'a> {
         if switch_at == Some(Moment::BeforeHold) {
             self.switch_mode()?;
         }
+        let t = Instant::now();
         self.module.hold("flush")?;
         let before = self.stats()?;
         self.module.hold_behind_spare(self.home)?;
@@ -516,6 +553,7 @@ impl<'a> Soak<'a> {
             }
             None => self.module.hold("release")?,
         }
+        self.f.spend("hold", t);
         if switch_at == Some(Moment::Released) {
             self.switch_mode()?;
         }
@@ -545,11 +583,15 @@ impl<'a> Soak<'a> {
         );
         let want = self.base + self.oracle.population() as i64;
         let module = &self.module;
-        if let Err(e) = wait(
+        let t = Instant::now();
+        let waited = wait(
             Duration::from_secs(120),
             &format!("live_nets {want}"),
             || Ok(module.stats()?.live() == want),
-        ) {
+        );
+        self.f.spend("settle", t);
+        let t = Instant::now();
+        if let Err(e) = waited {
             let now = self
                 .stats()
                 .map(|s| s.live().to_string())
@@ -625,6 +667,7 @@ impl<'a> Soak<'a> {
                 ));
             }
         }
+        self.f.spend("check", t);
         Ok(())
     }
 
@@ -687,11 +730,13 @@ pub fn run(cfg: &Config, home: &Home) -> (Figures, Option<String>) {
         deck: Vec::new(),
         mode: mode.clone(),
         veth: 0,
+        first_reload: 0,
         f: Figures::default(),
         start: Instant::now(),
         last_progress: Instant::now(),
     };
     soak.counters(&stats, "start");
+    soak.first_reload = 1 + soak.rng.below(3) as u64;
     // Whatever home's listener holds is not the soak's.
     let _ = soak.all.drain();
     let mut broke = None;
