@@ -1,5 +1,5 @@
 #!/bin/sh
-# A short soak (nsid-soak, qemu/nsid-tools): a few hundred nets created and
+# A short soak (nsid-soak, qemu/nsid-tools): a few dozen nets created and
 # destroyed at random with explicit and veth-allocated ids, batches dying
 # while others are born, the mode switched through every mode the kernel has
 # and rnsid reloaded while nets die, judged at every checkpoint by an oracle
@@ -11,7 +11,7 @@
 [ -x /bin/nsid-soak ] || { echo "nsid-soak is not in this initramfs"; exit $KSFT_FAIL; }
 load_rnsid
 modes=$(supported_modes)
-nets=${RNSID_SOAK_NETS:-100}
+nets=${RNSID_SOAK_NETS:-200}
 check "nsid-soak: $nets nets, modes ${modes% }, reloads" \
 	/bin/nsid-soak --seed 0x50a4 --nets "$nets" --population 16 --progress 30 \
 	--modes "$(echo $modes | tr ' ' ',')"
