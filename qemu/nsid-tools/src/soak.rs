@@ -51,6 +51,9 @@ pub struct Config {
     pub population: usize,
     /// How often to print a progress line.
     pub progress: Duration,
+    /// Print every request and batch as it is made (`# trace:` lines), to see where a replay
+    /// goes wrong.
+    pub trace: bool,
 }
 
 /// The figures of a run.
@@ -188,6 +191,12 @@ fn err(what: impl std::fmt::Display) -> impl FnOnce(io::Error) -> String {
 }
 
 impl<'a> Soak<'a> {
+    fn trace(&self, what: impl FnOnce() -> String) {
+        if self.cfg.trace {
+            println!("# trace: {}", what());
+        }
+    }
+
     fn done_creating(&self) -> bool {
         match self.cfg.duration {
             Some(d) => self.start.elapsed() >= d,
@@ -242,6 +251,7 @@ impl<'a> Soak<'a> {
             })
             .map_err(err(format!("net {n}")))?;
         self.oracle.add(n, listener.is_some());
+        self.trace(|| format!("born net {n}"));
         self.nets.insert(n, Live { fd, rtnl, listener });
         self.f.created += 1;
         self.f.spend("create", t);
@@ -308,6 +318,7 @@ impl<'a> Soak<'a> {
             },
         };
         let want = self.oracle.set_id(holder, peer, id);
+        self.trace(|| format!("net {holder} <- id {id} for net {peer}: {want:?}"));
         let peer_fd = self.fd(peer)?;
         let t = Instant::now();
         let got = self.rtnl(holder).set_nsid(peer_fd.as_fd(), id);
@@ -345,21 +356,27 @@ impl<'a> Soak<'a> {
             .map_err(|e| format!("net {a} -> net {b}: {e}"))?;
         self.f.spend("ids", t);
         self.f.veths += 1;
-        if self.oracle.veth(a, b).is_some() {
+        let got = self.oracle.veth(a, b);
+        self.trace(|| format!("veth s{k} in net {a}, t{k} in net {b}: net {a} allocates {got:?}"));
+        if got.is_some() {
             self.f.allocated_ids += 1;
         }
         Ok(())
     }
 
-    /// Some ids for and from `n`, a newborn or any net; `home`: home may take part (not while
-    /// a batch dies: what home holds decides what its listener sees of the others).
-    fn link(&mut self, n: NetNo, home: bool) -> Result<(), String> {
+    /// Some ids for and from `n`, a newborn or any net; `quiet`: no batch is dying. While one
+    /// dies, only `n` (born meanwhile) holds the new ids: a survivor may not have lost its ids
+    /// for the batch yet, so which id it would allocate, or refuse, depends on timing; and home
+    /// stays out, since what it holds decides what its listener sees of the others.
+    fn link(&mut self, n: NetNo, quiet: bool) -> Result<(), String> {
         for _ in 0..self.rng.below(4) {
-            let Some(other) = self.pick(home) else { break };
-            let (holder, peer) = if self.rng.chance(50) {
-                (n, other)
-            } else {
+            let Some(other) = self.pick(quiet) else {
+                break;
+            };
+            let (holder, peer) = if quiet && self.rng.chance(50) {
                 (other, n)
+            } else {
+                (n, other)
             };
             if self.rng.chance(40) {
                 self.veth(holder, peer)?;
@@ -541,6 +558,12 @@ impl<'a> Soak<'a> {
         }
         drop(fds);
         let removed = self.oracle.die(&victims);
+        self.trace(|| {
+            format!(
+                "batch {}: nets {victims:?} die, {removed} ids removed",
+                self.f.batches + 1
+            )
+        });
         self.f.batches += 1;
         self.f.destroyed += victims.len() as u64;
         self.f.ids_removed += removed;

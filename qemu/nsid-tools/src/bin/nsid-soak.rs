@@ -15,7 +15,7 @@ use std::time::Duration;
 const USAGE: &str = "\
 usage: nsid-soak [--seed S] [--nets N | --duration SECONDS] [--modes M,...]
                  [--ko PATH | --no-reload] [--population P] [--progress SECONDS]
-                 [--json FILE]
+                 [--json FILE] [--trace]
 
 Creates and destroys network namespaces at random, gives them nsids
 explicitly (RTM_NEWNSID) and by veths across nets, lets them die in batches
@@ -40,6 +40,7 @@ the churn. Needs rnsid loaded on a kernel with its cleanup_net() hook.
   --population P    nets alive at most at once (default 48, 2 to 1000)
   --progress SECS   a progress line this often (default 10)
   --json FILE       also write the summary as JSON
+  --trace           print every request and batch as it is made
   --help            print this help and exit
 
 Exit status: 0 if the run ended with no problem.";
@@ -76,6 +77,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             ko: default_ko.exists().then_some(default_ko),
             population: 48,
             progress: Duration::from_secs(10),
+            trace: false,
         },
         json: None,
     };
@@ -127,6 +129,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             }
             "--progress" => c.progress = Duration::from_secs(parse_u64(&value()?)?),
             "--json" => a.json = Some(value()?),
+            "--trace" => c.trace = true,
             _ => return Err(format!("unknown argument '{arg}'")),
         }
     }
