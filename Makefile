@@ -19,6 +19,9 @@ COMPARE_KERNELS ?= 6.12 7.3
 BENCH_KERNELS ?= 6.12 7.3
 QUICK ?=
 R ?=
+NETS ?=
+DURATION ?=
+KERNELS ?= 6.12 7.3
 export RNSID_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rnsid
 
 kernel_args = $(if $(KDIR),--kdir $(KDIR),--kernel $(KERNEL) --flavour $(FLAVOUR))
@@ -34,11 +37,12 @@ vars.run = KDIR KERNEL FLAVOUR QEMU_ACCEL RNSID_CACHE
 vars.check = CHECK_KERNELS CHECK_FLAVOURS CHECK_DEBUG_MODES QEMU_ACCEL RNSID_BREAK RNSID_CACHE
 vars.compare = SEED N SCENARIOS COMPARE_KERNELS FLAVOUR QEMU_ACCEL RNSID_BREAK RNSID_CACHE
 vars.bench = BENCH_KERNELS QUICK R FLAVOUR QEMU_ACCEL RNSID_CACHE
+vars.soak = SEED NETS DURATION KERNELS FLAVOUR QEMU_ACCEL RNSID_BREAK RNSID_CACHE
 vars.cache-clean = RNSID_CACHE
 # A value in single quotes for the shell, whatever it holds.
 quote = '$(subst ','\'',$(1))'
 
-.PHONY: all module deps kernel run check compare bench fmt clean cache-clean help vars
+.PHONY: all module deps kernel run check compare bench soak fmt clean cache-clean help vars
 
 all: module
 
@@ -72,6 +76,13 @@ bench: vars
 	@scripts/bench --kernels "$(BENCH_KERNELS)" --flavour $(FLAVOUR) --accel $(QEMU_ACCEL) \
 		$(if $(filter 1,$(QUICK)),--quick) $(if $(R),--reps $(R))
 
+# Debug kernels unless FLAVOUR is given (the default flavour of the others is plain).
+soak: vars
+	@scripts/soak $(if $(SEED),--seed $(SEED)) $(if $(NETS),--nets $(NETS)) \
+		$(if $(DURATION),--duration $(DURATION)) --kernels "$(KERNELS)" \
+		--flavour $(if $(filter command line environment,$(origin FLAVOUR)),$(FLAVOUR),debug) \
+		--accel $(QEMU_ACCEL) $(if $(RNSID_BREAK),--break $(RNSID_BREAK))
+
 fmt:
 	@/usr/bin/rustfmt --config-path .rustfmt.toml rust/*.rs
 	@/usr/bin/rustfmt --edition 2021 qemu/nsid-tools/src/lib.rs qemu/nsid-tools/src/bin/*.rs
@@ -93,6 +104,8 @@ help:
 	@echo '  bench        what each mode costs vs the in-tree C: step time swept over L dying nets'
 	@echo '               x M survivors, latency under load, end to end (BENCH_KERNELS, QUICK, R);'
 	@echo '               tables on stdout, JSON and PNG plots in out/bench/'
+	@echo '  soak         long random churn per kernel (SEED, NETS or DURATION, KERNELS; debug kernels'
+	@echo '               unless FLAVOUR is given), judged by an oracle and the console; JSON in out/soak/'
 	@echo '  all, module  build rnsid.ko (default target); prints its path'
 	@echo '  kernel       build (or find cached) the test kernel KERNEL/FLAVOUR; prints its dir'
 	@echo '  deps         install missing Debian packages and bindgen-cli'
@@ -107,7 +120,7 @@ help:
 	@echo '  QEMU_ACCEL=$(QEMU_ACCEL)  auto (KVM only if a time-boxed probe works, else TCG), tcg,'
 	@echo '               or kvm (refused without VMX or SVM, or without a /dev/kvm this user can open)'
 	@echo '  CLIPPY=$(CLIPPY)          1: build the module with clippy; any warning fails (0 or empty: without)'
-	@echo '  RNSID_BREAK=$(RNSID_BREAK)  panic, oob, symbol (harness) or skip_id0, short_walk (compare): a broken module'
+	@echo '  RNSID_BREAK=$(RNSID_BREAK)  panic, oob, symbol (harness) or skip_id0, short_walk (compare, soak): a broken module'
 	@echo '  CHECK_KERNELS=$(CHECK_KERNELS)  series `make check` tests (some of 6.12 7.2 7.3)'
 	@echo '  CHECK_FLAVOURS=$(CHECK_FLAVOURS)  flavours `make check` tests (some of debug plain)'
 	@echo '  CHECK_DEBUG_MODES=$(CHECK_DEBUG_MODES)  modes the scenarios run in on debug kernels:'
@@ -119,6 +132,9 @@ help:
 	@echo '  BENCH_KERNELS=$(BENCH_KERNELS)  QUICK=$(QUICK)  R=$(R)'
 	@echo '               make bench: series measured (some of 6.12 7.2 7.3), QUICK=1 for a few'
 	@echo '               small points (minutes), repetitions per point (1 to 100; default 5, quick 2)'
+	@echo '  NETS=$(NETS)  DURATION=$(DURATION)  KERNELS=$(KERNELS)'
+	@echo '               make soak: nets created per kernel (1 to 1000000; default 10000), or seconds'
+	@echo '               of churn instead (1 to 604800), series soaked (some of 6.12 7.2 7.3); SEED too'
 	@echo '  RNSID_CACHE=$(RNSID_CACHE)'
 	@echo '               where kernel sources and builds, bindgen and the nsid-tools build are'
 	@echo '               cached: an absolute path, no spaces or colons (kbuild refuses them),'

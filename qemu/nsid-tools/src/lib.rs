@@ -9,18 +9,25 @@
 //! * [`driver`]: runs a scenario against the live kernel in a given mode;
 //! * [`bench`], [`benchrun`]: `nsid-bench`'s workloads, statistics and report, and their run
 //!   against the live kernel; [`summary`] (medians, percentiles) and [`json`] (the reports);
-//! * [`poke`]: `nsid-poke`'s hostile input to rnsid's knobs and its isolation checks.
+//! * [`poke`]: `nsid-poke`'s hostile input to rnsid's knobs and its isolation checks;
+//! * [`oracle`], [`soak`]: `nsid-soak`'s model of what the kernel must show, and the churn it
+//!   judges; [`allnsid`] (a `NETLINK_LISTEN_ALL_NSID` listener), [`kmod`] (module reloads).
 //!
-//! Everything but `netns`, `rtnl`, `driver` and `benchrun` is pure and unit-tested on the host.
+//! Everything but `netns`, `rtnl`, `driver`, `benchrun`, `soak`, `kmod` and `allnsid`'s socket
+//! is pure and unit-tested on the host.
 
+pub mod allnsid;
 pub mod bench;
 pub mod benchrun;
 pub mod driver;
 pub mod json;
+pub mod kmod;
 pub mod netns;
+pub mod oracle;
 pub mod poke;
 pub mod record;
 pub mod rtnl;
+pub mod soak;
 pub mod summary;
 pub mod trace;
 pub mod workload;

@@ -44,12 +44,13 @@ impl Rng {
 pub enum Link {
     /// `ip netns set`: an explicit id, set in the holder only.
     Explicit(i32),
-    /// A veth pair across the two namespaces: the kernel allocates the lowest free id on both
-    /// sides when it announces the links.
+    /// A veth pair across the two namespaces: the holder, where it is made, allocates the
+    /// lowest free id for the peer when it announces its end (the peer's end is announced
+    /// before the two are tied, so the peer allocates nothing; `oracle.rs`).
     Veth,
 }
 
-/// One assignment: `holder` gets an id for `peer` (and, for a veth, the other way round too).
+/// One assignment: `holder` gets an id for `peer`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Edge {
     pub holder: usize,

@@ -1,0 +1,19 @@
+#!/bin/sh
+# A short soak (nsid-soak, qemu/nsid-tools): a few dozen nets created and
+# destroyed at random with explicit and veth-allocated ids, batches dying
+# while others are born, the mode switched through every mode the kernel has
+# and rnsid reloaded while nets die, judged at every checkpoint by an oracle
+# kept from the workload (list-id of every net, every listener's RTM_NEWNSID
+# and RTM_DELNSID, live_nets, rnsid's problem counters). The seed is fixed
+# so that a failure replays; make soak runs the long form.
+. /rnsid/lib.sh
+
+[ -x /bin/nsid-soak ] || { echo "nsid-soak is not in this initramfs"; exit $KSFT_FAIL; }
+load_rnsid
+modes=$(supported_modes)
+nets=${RNSID_SOAK_NETS:-200}
+check "nsid-soak: $nets nets, modes ${modes% }, reloads" \
+	/bin/nsid-soak --seed 0x50a4 --nets "$nets" --population 16 --progress 30 \
+	--modes "$(echo $modes | tr ' ' ',')"
+check "rnsid unloads after the soak" unload_rnsid
+finish
