@@ -10,10 +10,10 @@ use crate::rtnl::RTNLGRP_NSID;
 use netlink_packet_core::NetlinkBuffer;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 /// `NETLINK_LISTEN_ALL_NSID` from `<linux/netlink.h>`.
-const NETLINK_LISTEN_ALL_NSID: libc::c_int = 8;
+pub const NETLINK_LISTEN_ALL_NSID: libc::c_int = 8;
 
 fn setsockopt(
     sock: &Socket,
@@ -35,6 +35,46 @@ fn setsockopt(
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// One `recvmsg()` on the netlink socket `fd` into `buf`, with `flags`: the bytes received,
+/// and the nsid a `NETLINK_LISTEN_ALL_NSID` control message tags them with (`None`: none, the
+/// socket's own net).
+pub fn recv_tagged(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    flags: libc::c_int,
+) -> io::Result<(usize, Option<i32>)> {
+    // Room for one int-sized control message, aligned as the kernel lays it out.
+    let mut control = [0u64; 8];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: an all-zero msghdr is a valid empty one.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control);
+    // SAFETY: `msg` points at `iov`, `buf` and `control`, which outlive the call.
+    let len = unsafe { libc::recvmsg(fd.as_raw_fd(), &raw mut msg, flags) };
+    if len < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut via = None;
+    // SAFETY: `msg` was filled by recvmsg(); the CMSG macros stay within its control buffer,
+    // and an SOL_NETLINK/NETLINK_LISTEN_ALL_NSID one carries an int.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&raw const msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_NETLINK && (*c).cmsg_type == NETLINK_LISTEN_ALL_NSID {
+                via = Some(std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<i32>()));
+            }
+            c = libc::CMSG_NXTHDR(&raw const msg, c);
+        }
+    }
+    Ok((len as usize, via))
 }
 
 /// The listener; read without blocking.
@@ -59,46 +99,18 @@ impl AllListener {
     pub fn drain(&self) -> io::Result<Vec<(Vec<u8>, Option<i32>)>> {
         let mut out = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
-        // Room for one int-sized control message, aligned as the kernel lays it out.
-        let mut control = [0u64; 8];
         loop {
-            let mut iov = libc::iovec {
-                iov_base: buf.as_mut_ptr().cast(),
-                iov_len: buf.len(),
+            let (len, via) = match recv_tagged(self.0.as_fd(), &mut buf, 0) {
+                Ok(got) => got,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(out),
+                Err(e) => {
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("NETLINK_LISTEN_ALL_NSID listener: {e}"),
+                    ))
+                }
             };
-            // SAFETY: an all-zero msghdr is a valid empty one.
-            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-            msg.msg_iov = &raw mut iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control.as_mut_ptr().cast();
-            msg.msg_controllen = std::mem::size_of_val(&control);
-            // SAFETY: `msg` points at `iov`, `buf` and `control`, which outlive the call.
-            let len = unsafe { libc::recvmsg(self.0.as_raw_fd(), &raw mut msg, 0) };
-            if len < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::WouldBlock {
-                    return Ok(out);
-                }
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("NETLINK_LISTEN_ALL_NSID listener: {e}"),
-                ));
-            }
-            let mut via = None;
-            // SAFETY: `msg` was filled by recvmsg(); the CMSG macros stay within its control
-            // buffer, and an SOL_NETLINK/NETLINK_LISTEN_ALL_NSID one carries an int.
-            unsafe {
-                let mut c = libc::CMSG_FIRSTHDR(&raw const msg);
-                while !c.is_null() {
-                    if (*c).cmsg_level == libc::SOL_NETLINK
-                        && (*c).cmsg_type == NETLINK_LISTEN_ALL_NSID
-                    {
-                        via = Some(std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<i32>()));
-                    }
-                    c = libc::CMSG_NXTHDR(&raw const msg, c);
-                }
-            }
-            for chunk in record::split(&buf[..len as usize]) {
+            for chunk in record::split(&buf[..len]) {
                 match chunk {
                     record::Chunk::Message(m) => out.push((m.to_vec(), via)),
                     record::Chunk::Truncated(b) => {

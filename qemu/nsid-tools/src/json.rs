@@ -35,6 +35,17 @@ pub fn string(s: &str) -> String {
     o
 }
 
+/// Hands a tool's final report on: to `path` if given, and as one `# json: ` line on stdout,
+/// where the host finds it in the guest's KTAP.
+pub fn publish(text: &str, path: Option<&str>) -> Result<(), String> {
+    if let Some(path) = path {
+        std::fs::write(path, format!("{text}\n"))
+            .map_err(|e| format!("cannot write {path}: {e}"))?;
+    }
+    println!("# json: {text}");
+    Ok(())
+}
+
 impl Json {
     /// An empty object, to be filled with [`Json::with`].
     pub fn obj() -> Json {

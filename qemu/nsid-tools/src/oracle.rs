@@ -208,22 +208,6 @@ impl Oracle {
         let via = if net == HOME {
             None
         } else {
-            match self.id_for(HOME, net) {
-                Some(via) => Some(via),
-                None => {
-                    self.owe(
-                        net,
-                        Note {
-                            kind,
-                            id,
-                            via: None,
-                        },
-                    );
-                    return;
-                }
-            }
-        };
-        if net != HOME {
             self.owe(
                 net,
                 Note {
@@ -232,7 +216,12 @@ impl Oracle {
                     via: None,
                 },
             );
-        }
+            // Home hears another net's message only through an id it holds for that net.
+            let Some(via) = self.id_for(HOME, net) else {
+                return;
+            };
+            Some(via)
+        };
         self.owe(HOME, Note { kind, id, via });
     }
 

@@ -334,11 +334,7 @@ fn compare(args: &Args) -> Result<bool, String> {
     let json = format!(
         "{{\"kernel\":{},\"first_seed\":{},\"n\":[{},{}],\"ok\":{},\"scenarios\":[{}],\"modes\":{{{}}}}}",
         json::string(release.trim()), args.seed, args.n.0, args.n.1, all_ok, scenarios_json.join(","), modes_json.join(","));
-    if let Some(path) = &args.json {
-        std::fs::write(path, format!("{json}\n"))
-            .map_err(|e| format!("cannot write {path}: {e}"))?;
-    }
-    println!("# json: {json}");
+    json::publish(&json, args.json.as_deref())?;
     Ok(all_ok)
 }
 

@@ -5,7 +5,7 @@
 //! `oracle.rs`). Prints KTAP, progress lines, the figures and (with `--json`) a summary.
 
 use nsid_tools::driver::Module;
-use nsid_tools::json::Json;
+use nsid_tools::json::{self, Json};
 use nsid_tools::netns::Home;
 use nsid_tools::soak::{self, Config};
 use std::path::PathBuf;
@@ -272,11 +272,7 @@ fn soak_main(args: &mut Args) -> Result<bool, String> {
         )
         .with("replay", replay.as_str());
     let text = report.render();
-    if let Some(path) = &args.json {
-        std::fs::write(path, format!("{text}\n"))
-            .map_err(|e| format!("cannot write {path}: {e}"))?;
-    }
-    println!("# json: {text}");
+    json::publish(&text, args.json.as_deref())?;
     Ok(ok)
 }
 

@@ -16,8 +16,9 @@
 //! ```
 
 use super::sys;
+use crate::allnsid::{self, NETLINK_LISTEN_ALL_NSID};
 use crate::record::{self, Chunk};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
@@ -28,8 +29,6 @@ const RTNLGRP_NSID: i32 = 28;
 const SOL_NETLINK: i32 = 270;
 /// `NETLINK_ADD_MEMBERSHIP`.
 const NETLINK_ADD_MEMBERSHIP: i32 = 1;
-/// `NETLINK_LISTEN_ALL_NSID`.
-const NETLINK_LISTEN_ALL_NSID: i32 = 8;
 
 /// One listener.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -153,34 +152,9 @@ fn open(spec: &Spec) -> Result<(OwnedFd, Vec<String>), String> {
 /// One `recvmsg`: the datagram and the sender's nsid from the control message, if any.
 fn receive(fd: &OwnedFd, flags: i32) -> Result<(Vec<u8>, Option<i32>), i32> {
     let mut buf = vec![0u8; 64 * 1024];
-    let mut cbuf = [0u64; 16];
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    // SAFETY: an all-zero msghdr is valid; the pointers set below outlive the call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &raw mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.as_mut_ptr().cast();
-    msg.msg_controllen = size_of_val(&cbuf);
-    // SAFETY: `msg` describes live buffers.
-    let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &raw mut msg, flags) };
-    if n < 0 {
-        return Err(sys::errno());
-    }
-    buf.truncate(n as usize);
-    let mut via = None;
-    // SAFETY: walking the control buffer the kernel filled, by the CMSG macros.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(&raw const msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == SOL_NETLINK && (*c).cmsg_type == NETLINK_LISTEN_ALL_NSID {
-                via = Some(libc::CMSG_DATA(c).cast::<i32>().read_unaligned());
-            }
-            c = libc::CMSG_NXTHDR(&raw const msg, c);
-        }
-    }
+    let (n, via) = allnsid::recv_tagged(fd.as_fd(), &mut buf, flags)
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+    buf.truncate(n);
     Ok((buf, via))
 }
 
