@@ -312,10 +312,7 @@ saw_exactly() {
 
 # lists_none NS IDS: whether NS holds none of IDS now.
 lists_none() {
-	list_id "$1" || return 1
-	for id in $2; do
-		case "$nsids" in *" $id "*) return 1 ;; esac
-	done
+	list_ids "$1" && listed_none "$1" "$2"
 }
 
 # listed_none NS IDS: whether NS, as list_ids last listed it, held none of IDS.
