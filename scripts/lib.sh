@@ -288,13 +288,19 @@ rnsid_want_flavour_list() {
 		"some of ${RNSID_FLAVOURS[*]}, separated by spaces" " " "${RNSID_FLAVOURS[@]}"
 }
 
-# The modes the guest scenarios run in (CHECK_DEBUG_MODES): all alone, or a
-# list separated by spaces.
+# The modes the guest scenarios run in (CHECK_DEBUG_MODES): auto or all
+# alone, or a list separated by spaces.
 rnsid_want_modes() {
-	[ "$2" = all ] && return 0
-	rnsid_want_list "$1" "$2" "mode" "all alone, or some of ${RNSID_MODES[*]}, separated by spaces" \
+	rnsid_one_of "$2" auto all && return 0
+	rnsid_want_list "$1" "$2" "mode" "auto or all alone, or some of ${RNSID_MODES[*]}, separated by spaces" \
 		" " "${RNSID_MODES[@]}"
 }
+
+# CHECK_DEBUG_MODES=auto: every mode with Rust of its own to run under KASAN,
+# lockdep and kmemleak. Not c: shadow runs the same in-tree step and rnsid's
+# check beside it. Not floor, a benchmark's yardstick. 55-soak still switches
+# through every mode on the debug kernels, c and floor included.
+RNSID_DEBUG_AUTO_MODES="relocated legacy batched shadow"
 
 # nsid-compare's --modes: a list separated by commas; empty is every mode.
 rnsid_want_modes_csv() {

@@ -75,12 +75,15 @@ wait_for() {
 # list_ids NS...: every NS's ids, in one nsid-ids process (qemu/nsid-tools;
 # unlike `ip -n NS netns list-id` it mounts no sysfs per namespace, which cost
 # about a second a call on the debug kernels); ids_of NS then reads them.
+# nsid-ids --shell writes assignments to source: busybox's read takes a byte
+# per system call, which costs more than the listing on a debug kernel. Each
+# listing has its own variables, so that a namespace it did not list is seen
+# as not listed rather than as listed by the one before.
+list_gen=0
 list_ids() {
-	rm -f /tmp/ids.*
-	nsid-ids "$@" >/tmp/ids || return 1
-	while read -r name rest; do
-		echo "$rest" >"/tmp/ids.${name%:}"
-	done </tmp/ids
+	list_gen=$((list_gen + 1))
+	nsid-ids --shell "l${list_gen}_" "$@" >/tmp/ids || return 1
+	. /tmp/ids
 }
 
 # ids_of NS: set $ids to what list_ids found in NS, as "ID NAME ID NAME ..."
@@ -88,8 +91,9 @@ list_ids() {
 # list_ids did not list NS.
 ids_of() {
 	ids= nsids=' '
-	[ -e "/tmp/ids.$1" ] || { echo "no ids listed for $1"; return 1; }
-	read -r ids <"/tmp/ids.$1"
+	var=l${list_gen}_${1//[!A-Za-z0-9_]/_}
+	eval "[ -n \"\${$var+listed}\" ]" || { echo "no ids listed for $1"; return 1; }
+	eval "ids=\$$var"
 	set -- $ids
 	while [ $# -ge 2 ]; do
 		nsids="$nsids$1 "
@@ -241,10 +245,11 @@ supported_modes() {
 	set_mode c
 }
 
-# live_is N: whether rnsid counts N live nets.
+# live_is N: whether rnsid counts N live nets. settle polls it: only the
+# first two lines of rnsid/stats are read (see list_ids for why).
 live_is() {
-	read_stats
-	[ "$st_live_nets" = "$1" ]
+	{ read -r _ _ && read -r _ live; } <"$RNSID_STATS"
+	[ "$live" = "$1" ]
 }
 
 # settle SECONDS: wait until every deleted net is gone, i.e. rnsid's count of
@@ -256,29 +261,34 @@ settle() {
 
 # --- listeners --------------------------------------------------------------
 
-# start_monitors NS...: an RTNLGRP_NSID listener per namespace (nsid-listen,
-# qemu/nsid-tools; `ip -n NS monitor nsid` mounted a sysfs per namespace, a
-# second a call on the debug kernels), its messages in /tmp/mon.NS.
+# start_monitors NS...: an RTNLGRP_NSID listener in each namespace, its
+# messages in /tmp/mon.NS: one nsid-listen process for all (qemu/nsid-tools;
+# `ip -n NS monitor nsid` mounted a sysfs per namespace, and each exec costs a
+# good part of a second on the debug kernels). Its ready file is new each time,
+# so that none is left to remove (rm is an exec too).
+mon_gen=0 mon_pids=
 start_monitors() {
-	for ns in "$@"; do
-		rm -f "/tmp/mon.$ns.ready"
-		nsid-listen --netns "$ns" --out "/tmp/mon.$ns" --ready "/tmp/mon.$ns.ready" &
-		echo $! >"/tmp/mon.$ns.pid"
-	done
-	for ns in "$@"; do
-		wait_for 30 [ -e "/tmp/mon.$ns.ready" ] ||
-			echo "the listener in $ns never joined RTNLGRP_NSID"
-	done
+	[ $# -gt 0 ] || return 0
+	mon_gen=$((mon_gen + 1))
+	ready=/tmp/mon.ready.$$.$mon_gen
+	args=
+	for ns in "$@"; do args="$args --netns $ns --out /tmp/mon.$ns"; done
+	nsid-listen $args --ready "$ready" &
+	mon_pids="$mon_pids $!"
+	wait_for 30 ready_or_gone "$ready" $! && [ -e "$ready" ] ||
+		echo "the listeners in $* never joined RTNLGRP_NSID"
+}
+
+# ready_or_gone FILE PID: whether FILE exists or PID has exited.
+ready_or_gone() {
+	[ -e "$1" ] || ! kill -0 "$2" 2>/dev/null
 }
 
 stop_monitors() {
-	for f in /tmp/mon.*.pid; do
-		[ -e "$f" ] || continue
-		read -r pid <"$f"
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		rm -f "$f"
-	done
+	[ -n "$mon_pids" ] || return 0
+	kill $mon_pids 2>/dev/null
+	wait $mon_pids 2>/dev/null
+	mon_pids=
 }
 
 # deletions_seen NS: set $seen to the ids NS's listener saw deleted, in

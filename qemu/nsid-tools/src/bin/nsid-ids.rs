@@ -4,12 +4,14 @@
 //! stands for: `ip -n NAME netns list-id` for many namespaces in one process.
 //!
 //! ```text
-//! nsid-ids NAME...
+//! nsid-ids [--shell PREFIX] NAME...
 //! ```
 //!
 //! The guest scenarios call it several times per mode. `ip -n` enters a mount namespace of
 //! its own and mounts a sysfs there on every call; on a debug kernel under TCG that cost about
-//! a second per call, here it costs a `setns()`.
+//! a second per call, here it costs a `setns()`. `--shell` prints what the scenarios' shell can
+//! source: busybox's `read` takes a byte per system call, which on a debug kernel costs more
+//! than the listing itself.
 
 use nsid_tools::{netns::Home, rtnl::Rtnl};
 
@@ -21,7 +23,7 @@ use std::process::ExitCode;
 const NETNS_DIR: &str = "/run/netns";
 
 const USAGE: &str = "\
-usage: nsid-ids NAME...
+usage: nsid-ids [--shell PREFIX] NAME...
 
 For each network namespace bound at /run/netns/NAME, prints one line
 
@@ -31,7 +33,10 @@ the nsids it holds (an RTM_GETNSID dump), ascending, each followed by the
 name under /run/netns of the namespace it stands for, or '-' if that one
 has none there. A namespace that holds no id prints 'NAME:'.
 
-  --help   print this help and exit
+  --shell PREFIX  print each line as a shell assignment instead,
+                  PREFIX<NAME>='ID PEER ...', with every character of NAME
+                  that cannot be in a shell variable's name made '_'
+  --help          print this help and exit
 
 Exits 1, naming the namespace, if one cannot be entered or asked.";
 
@@ -47,6 +52,30 @@ fn describe(name: &str, ids: &[i32], peers: &[(String, i32)]) -> String {
         line.push_str(&format!(" {id} {peer}"));
     }
     line
+}
+
+/// `line` (from [`describe`]) as a shell assignment to `prefix` and `name` made a variable name.
+fn shell_line(prefix: &str, line: &str) -> String {
+    let (name, ids) = line.split_once(':').unwrap_or((line, ""));
+    let var: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{prefix}{var}='{}'", ids.trim_start())
+}
+
+/// Whether `prefix` starts a shell variable's name and holds nothing else.
+fn valid_prefix(prefix: &str) -> bool {
+    prefix.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Whether `name` can only mean a file directly in [`NETNS_DIR`].
@@ -99,27 +128,73 @@ fn run(names: &[String]) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-fn main() -> ExitCode {
-    let names: Vec<String> = std::env::args().skip(1).collect();
-    if names.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Cmd {
+    Help,
+    List {
+        shell: Option<String>,
+        names: Vec<String>,
+    },
+}
+
+/// Parses the arguments (without the program name).
+fn parse_args(args: &[String]) -> Result<Cmd, String> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        return Ok(Cmd::Help);
     }
-    if names.is_empty() {
-        eprintln!("nsid-ids: no namespace named\n{USAGE}");
-        return ExitCode::from(2);
-    }
-    if let Some(bad) = names.iter().find(|n| !valid_name(n)) {
-        eprintln!("nsid-ids: '{bad}' is not a name under {NETNS_DIR}\n{USAGE}");
-        return ExitCode::from(2);
-    }
-    match run(&names) {
-        Ok(lines) => {
-            for l in lines {
-                println!("{l}");
-            }
-            ExitCode::SUCCESS
+    let named = |n: &String| {
+        if valid_name(n) {
+            Ok(n.clone())
+        } else {
+            Err(format!("'{n}' is not a name under {NETNS_DIR}"))
         }
+    };
+    match args.first().map(String::as_str) {
+        Some("--shell") => {
+            let prefix = args.get(1).ok_or("--shell needs a PREFIX")?;
+            if !valid_prefix(prefix) {
+                return Err(format!("'{prefix}' cannot start a shell variable's name"));
+            }
+            let names = args[2..].iter().map(named).collect::<Result<Vec<_>, _>>()?;
+            if names.is_empty() {
+                return Err("no namespace named".into());
+            }
+            Ok(Cmd::List {
+                shell: Some(prefix.clone()),
+                names,
+            })
+        }
+        Some(_) => Ok(Cmd::List {
+            shell: None,
+            names: args.iter().map(named).collect::<Result<_, _>>()?,
+        }),
+        None => Err("no namespace named".into()),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match parse_args(&args) {
+        Ok(Cmd::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Cmd::List { shell, names }) => run(&names).map(|lines| {
+            for l in lines {
+                match &shell {
+                    Some(prefix) => println!("{}", shell_line(prefix, &l)),
+                    None => println!("{l}"),
+                }
+            }
+        }),
+        Err(e) => {
+            eprintln!("nsid-ids: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("nsid-ids: {e}");
             ExitCode::FAILURE
@@ -136,6 +211,53 @@ mod tests {
         let peers = vec![("b".to_string(), 4), ("c".to_string(), 0)];
         assert_eq!(describe("a", &[0, 4, 7], &peers), "a: 0 c 4 b 7 -");
         assert_eq!(describe("a", &[], &peers), "a:");
+    }
+
+    #[test]
+    fn shell_lines_are_assignments() {
+        assert_eq!(shell_line("l3_", "a: 0 c 4 b"), "l3_a='0 c 4 b'");
+        assert_eq!(shell_line("l3_", "rnsid-spare.1:"), "l3_rnsid_spare_1=''");
+        assert!(valid_prefix("l3_") && valid_prefix("_x"));
+        for bad in ["", "3l", "a-b", "a'b"] {
+            assert!(!valid_prefix(bad), "{bad}");
+        }
+    }
+
+    fn parse(args: &[&str]) -> Result<Cmd, String> {
+        parse_args(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn parses_both_forms() {
+        assert_eq!(
+            parse(&["a", "b"]),
+            Ok(Cmd::List {
+                shell: None,
+                names: vec!["a".into(), "b".into()]
+            })
+        );
+        assert_eq!(
+            parse(&["--shell", "p_", "a"]),
+            Ok(Cmd::List {
+                shell: Some("p_".into()),
+                names: vec!["a".into()]
+            })
+        );
+        assert_eq!(parse(&["a", "--help"]), Ok(Cmd::Help));
+    }
+
+    #[test]
+    fn refuses_bad_arguments() {
+        for bad in [
+            &[][..],
+            &["--shell"],
+            &["--shell", "p_"],
+            &["--shell", "1p", "a"],
+            &["a/b"],
+            &["--bogus"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

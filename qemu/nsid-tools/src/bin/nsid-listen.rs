@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `nsid-listen`: records every netlink message multicast to `RTNLGRP_NSID`
-//! (`RTM_NEWNSID` / `RTM_DELNSID`) in one network namespace, one line per
+//! (`RTM_NEWNSID` / `RTM_DELNSID`) in network namespaces, one line per
 //! message with its raw bytes, so that runs can be compared byte for byte.
 //!
 //! ```text
-//! nsid-listen [--netns NAME | --netns-path PATH] --out FILE [--ready FILE]
+//! nsid-listen [[--netns NAME | --netns-path PATH] --out FILE]... [--ready FILE]
 //! ```
+//!
+//! One process, a thread per namespace: the guest scenarios listen in every
+//! survivor, and on a debug kernel under TCG each exec costs a fraction of a
+//! second.
 //!
 //! See `USAGE` for the options and [`record`] for the line format.
 
@@ -29,10 +33,12 @@ const RECV_TIMEOUT_MS: libc::suseconds_t = 200;
 const RECV_BUF_LEN: usize = 64 * 1024;
 
 const USAGE: &str = "\
-usage: nsid-listen [--netns NAME | --netns-path PATH] --out FILE [--ready FILE]
+usage: nsid-listen [[--netns NAME | --netns-path PATH] --out FILE]...
+                   [--ready FILE]
 
 Records every netlink message multicast to RTNLGRP_NSID (RTM_NEWNSID,
-RTM_DELNSID) in a network namespace, one line per message:
+RTM_DELNSID) in network namespaces, one line per message, each namespace's
+in the FILE of the --out that follows it:
 
   <seq> <NEWNSID|DELNSID|type=N> nsid=<id|-> <raw message hex>
   <seq> ERROR errno=<N> <text>      (a failed receive; listening goes on)
@@ -43,18 +49,25 @@ RTM_DELNSID) in a network namespace, one line per message:
                      (default: the current network namespace)
   --out FILE         output file (created or truncated; each line is
                      written as soon as its message arrives)
-  --ready FILE       removed at start, created once the socket has
+  --ready FILE       removed at start, created once every socket has
                      joined the group
   --help             print this help and exit
 
-Stops on SIGTERM or SIGINT and exits 0.";
+Stops on SIGTERM or SIGINT and exits 0; if one namespace cannot be
+listened in, stops the others and exits 1 without creating --ready.";
+
+/// One namespace to listen in and the file its messages go to.
+#[derive(Debug, PartialEq, Eq)]
+struct Listen {
+    /// The nsfs file of the namespace to enter, if any.
+    netns: Option<String>,
+    out: String,
+}
 
 /// Parsed command line.
 #[derive(Debug, PartialEq, Eq)]
 struct Args {
-    /// The nsfs file of the namespace to enter, if any.
-    netns: Option<String>,
-    out: String,
+    listens: Vec<Listen>,
     ready: Option<String>,
 }
 
@@ -66,10 +79,11 @@ enum Cmd {
 }
 
 /// Parses the arguments (without the program name). Accepts both
-/// `--opt VALUE` and `--opt=VALUE`.
+/// `--opt VALUE` and `--opt=VALUE`. Each `--out` closes a listener with the
+/// `--netns`/`--netns-path` given since the previous one, if any.
 fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Cmd, String> {
-    let mut netns = None;
-    let mut out = None;
+    let mut listens: Vec<Listen> = Vec::new();
+    let mut netns: Option<String> = None;
     let mut ready = None;
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
@@ -80,34 +94,54 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Cmd, String> {
             Some((o, v)) if o.starts_with("--") => (o.to_string(), Some(v.to_string())),
             _ => (arg.clone(), None),
         };
-        let slot = match opt.as_str() {
-            "--netns" | "--netns-path" => &mut netns,
-            "--out" => &mut out,
-            "--ready" => &mut ready,
-            _ => return Err(format!("unknown argument '{arg}'")),
-        };
+        if !matches!(
+            opt.as_str(),
+            "--netns" | "--netns-path" | "--out" | "--ready"
+        ) {
+            return Err(format!("unknown argument '{arg}'"));
+        }
         let value = match inline.or_else(|| it.next()) {
             Some(v) if !v.is_empty() => v,
             _ => return Err(format!("{opt} needs a non-empty value")),
         };
-        if slot.is_some() {
-            return Err(if opt.starts_with("--netns") {
-                "give at most one of --netns and --netns-path".to_string()
-            } else {
-                format!("{opt} given twice")
-            });
-        }
-        *slot = Some(if opt == "--netns" {
-            if value.contains('/') {
-                return Err(format!("--netns NAME must not contain '/': '{value}'"));
+        match opt.as_str() {
+            "--netns" | "--netns-path" => {
+                if netns.is_some() {
+                    return Err("give at most one of --netns and --netns-path per --out".into());
+                }
+                if opt == "--netns" && value.contains('/') {
+                    return Err(format!("--netns NAME must not contain '/': '{value}'"));
+                }
+                netns = Some(if opt == "--netns" {
+                    format!("/run/netns/{value}")
+                } else {
+                    value
+                });
             }
-            format!("/run/netns/{value}")
-        } else {
-            value
-        });
+            "--out" => {
+                if listens.iter().any(|l| l.out == value) {
+                    return Err(format!("--out {value} given twice"));
+                }
+                listens.push(Listen {
+                    netns: netns.take(),
+                    out: value,
+                });
+            }
+            _ => {
+                if ready.is_some() {
+                    return Err("--ready given twice".into());
+                }
+                ready = Some(value);
+            }
+        }
     }
-    let out = out.ok_or("--out FILE is required")?;
-    Ok(Cmd::Run(Args { netns, out, ready }))
+    if netns.is_some() {
+        return Err("a namespace without its --out FILE".into());
+    }
+    if listens.is_empty() {
+        return Err("--out FILE is required".into());
+    }
+    Ok(Cmd::Run(Args { listens, ready }))
 }
 
 /// Set by the SIGTERM/SIGINT handler; the receive loop stops when it is set.
@@ -137,8 +171,8 @@ fn install_signal_handlers() -> io::Result<()> {
     Ok(())
 }
 
-/// Moves this (single-threaded) process into the network namespace of the
-/// nsfs file `path`.
+/// Moves the calling thread into the network namespace of the nsfs file
+/// `path`.
 fn enter_netns(path: &str) -> Result<(), String> {
     let ns = File::open(path).map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
@@ -216,6 +250,32 @@ fn listen(sock: &Socket, out: &mut File) -> io::Result<()> {
     Ok(())
 }
 
+/// Listens in `l`'s namespace from this thread (`setns()` moves only the calling thread),
+/// counting itself in `joined` once its socket is in the group.
+fn listen_in(l: &Listen, joined: &std::sync::Barrier) -> Result<(), String> {
+    // Must come before the socket: a netlink socket belongs to the
+    // namespace it was created in.
+    let opened: Result<_, String> = (|| {
+        if let Some(path) = &l.netns {
+            enter_netns(path)?;
+        }
+        let out = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&l.out)
+            .map_err(|e| format!("cannot create {}: {e}", l.out))?;
+        let sock = open_socket().map_err(|e| format!("cannot open netlink socket: {e}"))?;
+        Ok((out, sock))
+    })();
+    // Every thread waits here, opened or not, so that none waits forever.
+    joined.wait();
+    let (mut out, sock) = opened?;
+    listen(&sock, &mut out).map_err(|e| format!("cannot write {}: {e}", l.out))?;
+    out.sync_all()
+        .map_err(|e| format!("cannot sync {}: {e}", l.out))
+}
+
 fn run(args: Args) -> Result<(), String> {
     install_signal_handlers().map_err(|e| format!("cannot install signal handlers: {e}"))?;
     // A ready file left from an earlier run must not signal readiness early.
@@ -227,24 +287,36 @@ fn run(args: Args) -> Result<(), String> {
             _ => {}
         }
     }
-    // Must come before the socket: a netlink socket belongs to the
-    // namespace it was created in.
-    if let Some(path) = &args.netns {
-        enter_netns(path)?;
-    }
-    let mut out = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&args.out)
-        .map_err(|e| format!("cannot create {}: {e}", args.out))?;
-    let sock = open_socket().map_err(|e| format!("cannot open netlink socket: {e}"))?;
-    if let Some(ready) = &args.ready {
-        File::create(ready).map_err(|e| format!("cannot create {ready}: {e}"))?;
-    }
-    listen(&sock, &mut out).map_err(|e| format!("cannot write {}: {e}", args.out))?;
-    out.sync_all()
-        .map_err(|e| format!("cannot sync {}: {e}", args.out))
+    let joined = std::sync::Barrier::new(args.listens.len() + 1);
+    std::thread::scope(|s| {
+        let threads: Vec<_> = args
+            .listens
+            .iter()
+            .map(|l| s.spawn(|| listen_in(l, &joined)))
+            .collect();
+        joined.wait();
+        let mut result = Ok(());
+        // A listener that could not start stops the others: the caller waits for
+        // readiness that would never be true.
+        if threads.iter().any(|t| t.is_finished()) {
+            STOP.store(true, Ordering::SeqCst);
+        } else if let Some(ready) = &args.ready {
+            if let Err(e) = File::create(ready) {
+                STOP.store(true, Ordering::SeqCst);
+                result = Err(format!("cannot create {ready}: {e}"));
+            }
+        }
+        for t in threads {
+            let r = t
+                .join()
+                .unwrap_or_else(|_| Err("a listener panicked".into()));
+            if r.is_err() {
+                STOP.store(true, Ordering::SeqCst);
+            }
+            result = result.and(r);
+        }
+        result
+    })
 }
 
 fn main() -> ExitCode {
@@ -280,16 +352,26 @@ mod tests {
         assert_eq!(
             parse(&["--netns", "t1", "--out", "/tmp/o", "--ready=/tmp/r"]),
             Ok(Cmd::Run(Args {
-                netns: Some("/run/netns/t1".into()),
-                out: "/tmp/o".into(),
+                listens: vec![Listen {
+                    netns: Some("/run/netns/t1".into()),
+                    out: "/tmp/o".into(),
+                }],
                 ready: Some("/tmp/r".into()),
             }))
         );
         assert_eq!(
-            parse(&["--out=o", "--netns-path", "/proc/1/ns/net"]),
+            parse(&["--out=o", "--netns-path", "/proc/1/ns/net", "--out", "p"]),
             Ok(Cmd::Run(Args {
-                netns: Some("/proc/1/ns/net".into()),
-                out: "o".into(),
+                listens: vec![
+                    Listen {
+                        netns: None,
+                        out: "o".into(),
+                    },
+                    Listen {
+                        netns: Some("/proc/1/ns/net".into()),
+                        out: "p".into(),
+                    }
+                ],
                 ready: None,
             }))
         );
@@ -305,9 +387,10 @@ mod tests {
             &["--out", ""],
             &["--out", "o", "--bogus"],
             &["--out", "o", "extra"],
-            &["--out", "o", "--out", "p"],
-            &["--out", "o", "--netns", "a", "--netns-path", "/b"],
-            &["--out", "o", "--netns", "a/b"],
+            &["--netns", "a", "--netns-path", "/b", "--out", "o"],
+            &["--netns", "a/b", "--out", "o"],
+            &["--out", "o", "--netns", "a"],
+            &["--out", "o", "--ready", "r", "--ready", "s"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
         }
