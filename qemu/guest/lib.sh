@@ -91,9 +91,11 @@ list_ids() {
 # list_ids did not list NS.
 ids_of() {
 	ids= nsids=' '
-	var=l${list_gen}_${1//[!A-Za-z0-9_]/_}
-	eval "[ -n \"\${$var+listed}\" ]" || { echo "no ids listed for $1"; return 1; }
-	eval "ids=\$$var"
+	# The scenarios' names are letters and digits, which nsid-ids --shell
+	# keeps as they are (the host's sh under virtme-ng, dash, has no ${v//}).
+	case $1 in *[!A-Za-z0-9_]*) echo "ids_of: '$1' is not a plain name"; return 1 ;; esac
+	eval "[ -n \"\${l${list_gen}_$1+listed}\" ]" || { echo "no ids listed for $1"; return 1; }
+	eval "ids=\$l${list_gen}_$1"
 	set -- $ids
 	while [ $# -ge 2 ]; do
 		nsids="$nsids$1 "
