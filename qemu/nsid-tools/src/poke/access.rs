@@ -73,6 +73,12 @@ fn enter_userns(uid: u32, gid: u32) -> Result<(), String> {
         .map_err(|e| format!("then a net: {}", sys::errname(e)))
 }
 
+/// `path` below /sys, if it is a sysfs file rather than one of the debugfs mounted there.
+fn in_sysfs(path: &str) -> Option<&str> {
+    path.strip_prefix("/sys/")
+        .filter(|rest| !rest.starts_with("kernel/debug/"))
+}
+
 /// The unprivileged child: returns its failures.
 fn child(uid: u32, userns: bool, t: &Targets, verbose: bool) -> usize {
     let mut r = Report {
@@ -119,7 +125,9 @@ fn unprivileged(r: &mut Report, uid: u32, userns: bool, t: &Targets) {
     r.check(now == 0, format_args!("{who}: is root in its namespace"));
     try_all(r, &who, t);
     // Its own sysfs (its net's: allowed to root of the net's user namespace) shows the same
-    // module parameters, owned by a root it does not map.
+    // module parameters, owned by a root it does not map. Not the debugfs files: debugfs is
+    // mounted on /sys/kernel/debug, not part of a sysfs, and a new sysfs has that directory
+    // empty.
     let own = "/tmp/poke-sysfs";
     let mounted = std::ffi::CString::new(own).ok().is_some_and(|dir| {
         // SAFETY: NUL-terminated strings that live for the call.
@@ -138,16 +146,13 @@ fn unprivileged(r: &mut Report, uid: u32, userns: bool, t: &Targets) {
             writes: t
                 .writes
                 .iter()
-                .filter_map(|(p, v)| {
-                    p.strip_prefix("/sys/")
-                        .map(|rest| (format!("{own}/{rest}"), v.clone()))
-                })
+                .filter_map(|(p, v)| in_sysfs(p).map(|rest| (format!("{own}/{rest}"), v.clone())))
                 .collect(),
             reads: Vec::new(),
             readable: t
                 .readable
                 .iter()
-                .filter_map(|p| p.strip_prefix("/sys/").map(|rest| format!("{own}/{rest}")))
+                .filter_map(|p| in_sysfs(p).map(|rest| format!("{own}/{rest}")))
                 .collect(),
         };
         try_all(r, &format!("{who}, through its own sysfs"), &own_targets);
