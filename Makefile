@@ -10,6 +10,8 @@ QEMU_ACCEL ?= auto
 CLIPPY ?=
 RNSID_BREAK ?=
 CHECK_KERNELS ?= 6.12 7.3
+CMD ?=
+TESTS ?=
 CHECK_FLAVOURS ?= debug plain
 CHECK_DEBUG_MODES ?= auto
 SEED ?=
@@ -34,6 +36,8 @@ vars.all = $(vars.module)
 vars.deps = RNSID_CACHE
 vars.kernel = KERNEL FLAVOUR RNSID_CACHE
 vars.run = KDIR KERNEL FLAVOUR QEMU_ACCEL RNSID_CACHE
+vars.vng = KDIR KERNEL FLAVOUR QEMU_ACCEL RNSID_BREAK CMD RNSID_CACHE
+vars.vng-check = KDIR KERNEL FLAVOUR QEMU_ACCEL RNSID_BREAK TESTS RNSID_CACHE
 vars.check = CHECK_KERNELS CHECK_FLAVOURS CHECK_DEBUG_MODES QEMU_ACCEL RNSID_BREAK RNSID_CACHE
 vars.compare = SEED N SCENARIOS COMPARE_KERNELS FLAVOUR QEMU_ACCEL RNSID_BREAK RNSID_CACHE
 vars.bench = BENCH_KERNELS QUICK R FLAVOUR QEMU_ACCEL RNSID_CACHE
@@ -42,7 +46,7 @@ vars.cache-clean = RNSID_CACHE
 # A value in single quotes for the shell, whatever it holds.
 quote = '$(subst ','\'',$(1))'
 
-.PHONY: all module deps kernel run check compare bench soak fmt clean cache-clean help vars
+.PHONY: all module deps kernel run vng vng-check check compare bench soak fmt clean cache-clean help vars
 
 all: module
 
@@ -61,6 +65,15 @@ kernel: vars deps
 
 run: vars
 	@scripts/run $(kernel_args) --accel $(QEMU_ACCEL)
+
+# virtme-ng: the guest's root is the host's (scripts/vng, Documentation/vng.rst).
+vng_args = $(kernel_args) --accel $(QEMU_ACCEL) $(if $(RNSID_BREAK),--break $(RNSID_BREAK))
+
+vng: vars
+	@scripts/vng $(vng_args) $(if $(CMD),--cmd $(call quote,$(CMD)))
+
+vng-check: vars
+	@scripts/vng --job check $(vng_args) $(if $(TESTS),--tests $(call quote,$(TESTS)))
 
 check: vars
 	@scripts/check --kernels "$(CHECK_KERNELS)" --flavours "$(CHECK_FLAVOURS)" \
@@ -98,6 +111,9 @@ help:
 	@echo
 	@echo 'Targets:'
 	@echo '  run          set up, build kernel + module, boot, load rnsid and demonstrate it'
+	@echo '  vng          boot the test kernel under virtme-ng (the host'"'"'s root and tools), load'
+	@echo '               rnsid.ko; run the demo, or CMD as root in this directory (CMD=sh: a shell)'
+	@echo '  vng-check    the guest scenarios (TESTS, default all) under virtme-ng, judged as in check'
 	@echo '  check        every test (host, guest on each CHECK_KERNELS, harness); ends "N passed, N failed"'
 	@echo '  compare      every Rust mode vs the in-tree C on generated workloads (SEED, N, SCENARIOS);'
 	@echo '               table on stdout, JSON in out/compare/'
@@ -121,6 +137,8 @@ help:
 	@echo '               or kvm (refused without VMX or SVM, or without a /dev/kvm this user can open)'
 	@echo '  CLIPPY=$(CLIPPY)          1: build the module with clippy; any warning fails (0 or empty: without)'
 	@echo '  RNSID_BREAK=$(RNSID_BREAK)  panic, oob, symbol (harness) or skip_id0, short_walk (compare, soak): a broken module'
+	@echo '  CMD=$(CMD)                make vng: a command to run in the guest instead of the demo'
+	@echo '  TESTS=$(TESTS)            make vng-check: a glob of qemu/tests names (e.g. 40-mesh), default all'
 	@echo '  CHECK_KERNELS=$(CHECK_KERNELS)  series `make check` tests (some of 6.12 7.2 7.3)'
 	@echo '  CHECK_FLAVOURS=$(CHECK_FLAVOURS)  flavours `make check` tests (some of debug plain)'
 	@echo '  CHECK_DEBUG_MODES=$(CHECK_DEBUG_MODES)  modes the scenarios run in on debug kernels:'

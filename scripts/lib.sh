@@ -329,6 +329,17 @@ rnsid_want_accel() {
 		rnsid_refuse "$1" "$2" "needs a CPU with VMX or SVM, which this one lacks" "auto or tcg"
 }
 
+# Which scenarios of qemu/tests a guest runs (rnsid.tests=GLOB on its command
+# line): a glob of their names without .sh, matching one at least.
+rnsid_want_tests() {
+	local want="a glob of qemu/tests' names without .sh, e.g. 40-mesh or '4*'" f
+	[[ "$2" =~ ^[][A-Za-z0-9_.*?-]+$ ]] || { rnsid_refuse "$1" "$2" "is not a glob of scenario names" "$want"; return; }
+	for f in "$RNSID_TOP"/qemu/tests/$2.sh; do
+		[ -e "$f" ] && return 0
+	done
+	rnsid_refuse "$1" "$2" "matches no scenario" "$want"
+}
+
 # A switch: 1 on; 0 or empty off.
 rnsid_want_bool() {
 	rnsid_one_of "$2" "" 0 1 || rnsid_refuse "$1" "$2" "is not a switch" "1 for on, 0 or empty for off"
