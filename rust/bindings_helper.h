@@ -2,7 +2,8 @@
 /*
  * What rnsid needs from C beyond the kernel's own rust/bindings: the real
  * struct net, the globals that order its list, the netlink pieces of the
- * RTM_DELNSID notification, and rust/glue.c.
+ * RTM_DELNSID notification, rust/glue.c, and rust/kunit_glue.c for the
+ * KUnit suite.
  */
 #include <linux/debugfs.h>
 #include <linux/idr.h>
@@ -20,6 +21,7 @@
 #include <net/netlink.h>
 
 #include "glue.h"
+#include "kunit_glue.h"
 
 /* Macros bindgen cannot see through, as constants it can. */
 const int RNSID_AF_UNSPEC = AF_UNSPEC;

@@ -90,6 +90,35 @@ impl<'a> Net<'a> {
     }
 }
 
+/// What the KUnit suite asks of a net beyond what rnsid itself needs: the kernel's own view of
+/// its ids, to compare rnsid's with.
+#[cfg(rnsid_kunit)]
+impl<'a> Net<'a> {
+    /// `init_net`, which lives as long as the kernel.
+    pub(crate) fn init_net() -> Net<'static> {
+        // SAFETY: `init_net` is a static `struct net` that is never freed.
+        unsafe { Net::from_raw(&raw mut bindings::init_net) }
+    }
+
+    /// The id this net holds for `peer`, as the kernel's `peernet2id()` finds it.
+    pub(crate) fn peernet2id(self, peer: Net<'_>) -> Option<i32> {
+        // SAFETY: both nets are live (type invariant); `peernet2id()` takes what it needs.
+        let id = unsafe { bindings::peernet2id(self.as_ptr(), peer.as_ptr()) };
+        (id >= 0).then_some(id)
+    }
+
+    /// The id this net holds for `peer`, allocated (and announced with `RTM_NEWNSID`) if it has
+    /// none yet, as `peernet2id_alloc()` does it; `None` if `peer` is dying.
+    pub(crate) fn peernet2id_alloc(self, peer: Net<'_>) -> Option<i32> {
+        // SAFETY: both nets are live (type invariant); `peernet2id_alloc()` takes the net's
+        // `nsid_lock` itself and sleeps only as `GFP_KERNEL` allows.
+        let id = unsafe {
+            bindings::peernet2id_alloc(self.as_ptr(), peer.as_ptr(), kernel::bindings::GFP_KERNEL)
+        };
+        (id >= 0).then_some(id)
+    }
+}
+
 impl PartialEq for Net<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.ptr == other.ptr

@@ -14,8 +14,8 @@ use crate::{
 };
 use core::{
     ffi::{c_char, c_int, c_void},
-    mem::size_of,
-    ptr,
+    mem::{size_of, ManuallyDrop},
+    ptr::{self, NonNull},
     sync::atomic::{AtomicU32, Ordering},
 };
 use kernel::prelude::*;
@@ -117,37 +117,75 @@ pub(crate) fn delnsid(net: Net<'_>, id: i32) -> Result {
 }
 
 fn send(net: Net<'_>, id: i32) -> Result {
-    // `nlmsg_new()`.
-    // SAFETY: plain allocation; `GFP_KERNEL` because the nsid step may sleep.
-    let skb = unsafe {
-        bindings::__alloc_skb(
-            nlmsg_total_size(MSG_PAYLOAD) as u32,
-            kernel::bindings::GFP_KERNEL,
-            0,
-            bindings::RNSID_NUMA_NO_NODE,
-        )
-    };
-    if skb.is_null() {
-        return Err(ENOMEM);
-    }
-    // SAFETY: `skb` is a fresh, exclusively owned buffer.
-    if let Err(err) = unsafe { fill(skb, id) } {
-        // SAFETY: we own `skb` and nobody else saw it.
-        unsafe { bindings::rnsid_kfree_skb(skb) };
-        return Err(err);
-    }
-    // SAFETY: `skb` holds a complete message; `rtnl_notify` consumes it. `net` is live.
-    unsafe {
-        bindings::rtnl_notify(
-            skb,
-            net.as_ptr(),
-            0,
-            bindings::RNSID_RTNLGRP_NSID,
-            ptr::null_mut(),
-            kernel::bindings::GFP_KERNEL,
-        )
-    };
+    Message::delnsid(id)?.notify(net);
     Ok(())
+}
+
+/// An `RTM_DELNSID` message in the `sk_buff` it was built in, owned until it is sent.
+///
+/// # Invariants
+///
+/// `skb` is a valid, linear `sk_buff` that this value owns, holding one complete message.
+pub(crate) struct Message {
+    skb: NonNull<bindings::sk_buff>,
+}
+
+impl Message {
+    /// Builds the message that tells of the removal of `id`.
+    pub(crate) fn delnsid(id: i32) -> Result<Self> {
+        // `nlmsg_new()`.
+        // SAFETY: plain allocation; `GFP_KERNEL` because the nsid step may sleep.
+        let skb = unsafe {
+            bindings::__alloc_skb(
+                nlmsg_total_size(MSG_PAYLOAD) as u32,
+                kernel::bindings::GFP_KERNEL,
+                0,
+                bindings::RNSID_NUMA_NO_NODE,
+            )
+        };
+        let skb = NonNull::new(skb).ok_or(ENOMEM)?;
+        // SAFETY: `skb` is a fresh, exclusively owned buffer.
+        if let Err(err) = unsafe { fill(skb.as_ptr(), id) } {
+            // SAFETY: we own `skb` and nobody else saw it.
+            unsafe { bindings::rnsid_kfree_skb(skb.as_ptr()) };
+            return Err(err);
+        }
+        // INVARIANT: `skb` is ours and `fill` completed the message.
+        Ok(Self { skb })
+    }
+
+    /// Multicasts the message to `net`'s `RTNLGRP_NSID` listeners.
+    fn notify(self, net: Net<'_>) {
+        let skb = ManuallyDrop::new(self).skb;
+        // SAFETY: `skb` holds a complete message (type invariant); `rtnl_notify` consumes it, and
+        // `ManuallyDrop` keeps us from freeing it again. `net` is live.
+        unsafe {
+            bindings::rtnl_notify(
+                skb.as_ptr(),
+                net.as_ptr(),
+                0,
+                bindings::RNSID_RTNLGRP_NSID,
+                ptr::null_mut(),
+                kernel::bindings::GFP_KERNEL,
+            )
+        };
+    }
+
+    /// The message as it goes out, from its `nlmsghdr` on (for the KUnit suite).
+    #[cfg(rnsid_kunit)]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        let skb = self.skb.as_ptr();
+        // SAFETY: the skb is valid and linear (type invariant), so its `len` bytes from `data`
+        // are readable; they live, unchanged, as long as `self`.
+        unsafe { core::slice::from_raw_parts((*skb).data, (*skb).len as usize) }
+    }
+}
+
+impl Drop for Message {
+    fn drop(&mut self) {
+        // SAFETY: we own the skb (type invariant), which was never sent.
+        unsafe { bindings::rnsid_kfree_skb(self.skb.as_ptr()) };
+    }
 }
 
 /// `rtnl_net_fill()` for `RTM_DELNSID`.
