@@ -367,6 +367,12 @@ rnsid_want_count() {
 		rnsid_refuse "$1" "$2" "is not a count" "a whole number from 1 to $max"
 }
 
+# A percentage: a whole number from 0 to 100 (decimal only).
+rnsid_want_percent() {
+	[[ "$2" =~ ^[0-9]{1,3}$ ]] && ((10#$2 <= 100)) ||
+		rnsid_refuse "$1" "$2" "is not a percentage" "a whole number from 0 to 100"
+}
+
 # Nets per nsid-compare scenario, as its --n takes them: N or LO-HI with
 # 1 <= LO <= HI <= 1000 (decimal only, here).
 rnsid_want_nets() {
