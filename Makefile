@@ -121,7 +121,7 @@ help:
 	@echo '  QEMU_ACCEL=$(QEMU_ACCEL)  auto (KVM only if a time-boxed probe works, else TCG), tcg,'
 	@echo '               or kvm (refused without VMX or SVM, or without a /dev/kvm this user can open)'
 	@echo '  CLIPPY=$(CLIPPY)          1: build the module with clippy; any warning fails (0 or empty: without)'
-	@echo '  RNSID_BREAK=$(RNSID_BREAK)  panic, oob, symbol (harness) or skip_id0, short_walk (compare, soak): a broken module'
+	@echo '  RNSID_BREAK=$(RNSID_BREAK)  panic, oob, symbol (harness) or skip_id0, short_walk (compare, soak), silent_fail (soak): a broken module'
 	@echo '  CHECK_KERNELS=$(CHECK_KERNELS)  series `make check` tests (some of 6.12 7.2 7.3)'
 	@echo '  CHECK_FLAVOURS=$(CHECK_FLAVOURS)  flavours `make check` tests (some of debug plain)'
 	@echo '  CHECK_DEBUG_MODES=$(CHECK_DEBUG_MODES)  modes the scenarios run in on debug kernels:'

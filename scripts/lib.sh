@@ -228,7 +228,7 @@ rnsid_boot() {
 RNSID_SERIES=(6.12 7.2 7.3)
 RNSID_FLAVOURS=(plain debug)
 RNSID_MODES=(c relocated legacy batched shadow floor)
-RNSID_BREAKS=(panic oob symbol skip_id0 short_walk)
+RNSID_BREAKS=(panic oob symbol skip_id0 short_walk silent_fail)
 
 # rnsid_refuse NAME VALUE WHY WANT
 rnsid_refuse() {
