@@ -18,7 +18,11 @@
 //!   `-ENOMEM` (any kernel with the module, failslab or not).
 //!
 //! Either way the count is exact: failslab's `times` and `fail_notify` count down once per
-//! injected fault, so what was armed minus what is left is what was injected.
+//! injected fault, so what was armed minus what is left is what was injected. So that each
+//! counted fault is one of the step's own allocations, failslab rejects stacks through
+//! `kmemleak_alloc` (`reject-start`/`reject-end`), where the debug kernels record every
+//! allocation in an allocation of their own, which kmemleak would quietly take from its
+//! emergency pool instead.
 
 use crate::oracle::Kind;
 use std::fs;
@@ -116,16 +120,32 @@ pub fn range_of(kallsyms: &str, names: &[&str], module: Option<&str>) -> Result<
     ))
 }
 
-/// The range a target's faults are aimed at, from the live `/proc/kallsyms` (read again for
-/// every batch: a reload moves rnsid's text).
-pub fn range(target: Target) -> Result<Range, String> {
+/// Where failslab is aimed: allocations with `require` on their stack, and not `reject`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Aim {
+    pub require: Range,
+    pub reject: Option<Range>,
+}
+
+/// Where a target's faults are aimed, from `/proc/kallsyms`' text.
+pub fn aim_in(kallsyms: &str, target: Target) -> Result<Aim, String> {
+    let require = match target {
+        Target::Rnsid => range_of(kallsyms, &["rnsid_unhash"], Some("rnsid"))?,
+        Target::InTree => range_of(kallsyms, &["unhash_nsid", "rtnl_net_notifyid"], None)?,
+        Target::FailNotify => return Err("fail_notify is not aimed".into()),
+    };
+    Ok(Aim {
+        require,
+        reject: range_of(kallsyms, &["kmemleak_alloc"], None).ok(),
+    })
+}
+
+/// [`aim_in`] the live `/proc/kallsyms` (read again for every batch: a reload moves rnsid's
+/// text).
+pub fn aim(target: Target) -> Result<Aim, String> {
     let kallsyms =
         fs::read_to_string("/proc/kallsyms").map_err(|e| format!("/proc/kallsyms: {e}"))?;
-    match target {
-        Target::Rnsid => range_of(&kallsyms, &["rnsid_unhash"], Some("rnsid")),
-        Target::InTree => range_of(&kallsyms, &["unhash_nsid", "rtnl_net_notifyid"], None),
-        Target::FailNotify => Err("fail_notify has no range".into()),
-    }
+    aim_in(&kallsyms, target)
 }
 
 /// failslab's debugfs directory, set up for aimed, counted faults.
@@ -182,12 +202,14 @@ impl Failslab {
         Ok(f)
     }
 
-    /// Arms: the next `times` allocations with `range` on their stack fail, each with
-    /// `probability` percent.
-    pub fn arm(&mut self, range: &Range, probability: u32, times: u32) -> Result<(), String> {
-        // The range first, the probability last: armed only once aimed.
-        write(&self.dir.join("require-end"), range.end)?;
-        write(&self.dir.join("require-start"), range.start)?;
+    /// Arms: the next `times` allocations aimed at fail, each with `probability` percent.
+    pub fn arm(&mut self, aim: &Aim, probability: u32, times: u32) -> Result<(), String> {
+        // The ranges first, the probability last: armed only once aimed.
+        write(&self.dir.join("require-end"), aim.require.end)?;
+        write(&self.dir.join("require-start"), aim.require.start)?;
+        let (start, end) = aim.reject.as_ref().map_or((0, 0), |r| (r.start, r.end));
+        write(&self.dir.join("reject-end"), end)?;
+        write(&self.dir.join("reject-start"), start)?;
         write(&self.dir.join("times"), times)?;
         write(&self.dir.join("probability"), probability)?;
         self.armed = u64::from(times);
@@ -226,6 +248,8 @@ ffffffff81272840 t __pfx_rtnl_net_fill
 ffffffff81272850 t rtnl_net_fill
 ffffffff81272900 d some_data
 ffffffff81272df0 t cleanup_net
+ffffffff817087e0 T kmemleak_alloc
+ffffffff81708900 T kmemleak_alloc_percpu
 ffffffffc0201000 t rnsid_unhash\t[rnsid]
 ffffffffc0201000 t rnsid_unhash_alias\t[rnsid]
 ffffffffc02012a0 t _RNvNtCs1_5rnsid6notify4send\t[rnsid]
@@ -244,6 +268,26 @@ ffffffffc0300000 t other_fn\t[other]
         assert!(range_of(KALLSYMS, &["other_fn"], Some("rnsid")).is_err());
         // The last text symbol has no known end.
         assert!(range_of(KALLSYMS, &["other_fn"], Some("other")).is_err());
+    }
+
+    #[test]
+    fn aims_reject_kmemleak() {
+        let a = aim_in(KALLSYMS, Target::InTree).unwrap();
+        assert_eq!(a.require.symbol, "rtnl_net_notifyid");
+        let reject = a.reject.unwrap();
+        assert_eq!(
+            (reject.start, reject.end),
+            (0xffffffff817087e0, 0xffffffff81708900)
+        );
+        let a = aim_in(KALLSYMS, Target::Rnsid).unwrap();
+        assert_eq!(a.require.symbol, "rnsid_unhash");
+        // Without kmemleak, nothing is rejected.
+        let plain: String = KALLSYMS
+            .lines()
+            .filter(|l| !l.contains("kmemleak"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(aim_in(&plain, Target::Rnsid).unwrap().reject, None);
     }
 
     #[test]

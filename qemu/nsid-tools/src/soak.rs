@@ -618,7 +618,7 @@ impl<'a> Soak<'a> {
                 } else {
                     Target::Rnsid
                 };
-                fs.arm(&faults::range(target)?, probability, times)?;
+                fs.arm(&faults::aim(target)?, probability, times)?;
                 target
             }
             _ => {
