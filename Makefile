@@ -23,6 +23,7 @@ QUICK ?=
 R ?=
 NETS ?=
 DURATION ?=
+FAULTS ?=
 KERNELS ?= 6.12 7.3
 export RNSID_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rnsid
 
@@ -41,7 +42,7 @@ vars.vng-check = KDIR KERNEL FLAVOUR QEMU_ACCEL RNSID_BREAK TESTS RNSID_CACHE
 vars.check = CHECK_KERNELS CHECK_FLAVOURS CHECK_DEBUG_MODES QEMU_ACCEL RNSID_BREAK RNSID_CACHE
 vars.compare = SEED N SCENARIOS COMPARE_KERNELS FLAVOUR QEMU_ACCEL RNSID_BREAK RNSID_CACHE
 vars.bench = BENCH_KERNELS QUICK R FLAVOUR QEMU_ACCEL RNSID_CACHE
-vars.soak = SEED NETS DURATION KERNELS FLAVOUR QEMU_ACCEL RNSID_BREAK RNSID_CACHE
+vars.soak = SEED NETS DURATION FAULTS KERNELS FLAVOUR QEMU_ACCEL RNSID_BREAK RNSID_CACHE
 vars.cache-clean = RNSID_CACHE
 # A value in single quotes for the shell, whatever it holds.
 quote = '$(subst ','\'',$(1))'
@@ -92,7 +93,7 @@ bench: vars
 # Debug kernels unless FLAVOUR is given (the default flavour of the others is plain).
 soak: vars
 	@scripts/soak $(if $(SEED),--seed $(SEED)) $(if $(NETS),--nets $(NETS)) \
-		$(if $(DURATION),--duration $(DURATION)) --kernels "$(KERNELS)" \
+		$(if $(DURATION),--duration $(DURATION)) $(if $(FAULTS),--faults $(FAULTS)) --kernels "$(KERNELS)" \
 		--flavour $(if $(filter command line environment,$(origin FLAVOUR)),$(FLAVOUR),debug) \
 		--accel $(QEMU_ACCEL) $(if $(RNSID_BREAK),--break $(RNSID_BREAK))
 
@@ -136,7 +137,7 @@ help:
 	@echo '  QEMU_ACCEL=$(QEMU_ACCEL)  auto (KVM only if a time-boxed probe works, else TCG), tcg,'
 	@echo '               or kvm (refused without VMX or SVM, or without a /dev/kvm this user can open)'
 	@echo '  CLIPPY=$(CLIPPY)          1: build the module with clippy; any warning fails (0 or empty: without)'
-	@echo '  RNSID_BREAK=$(RNSID_BREAK)  panic, oob, symbol (harness) or skip_id0, short_walk (compare, soak): a broken module'
+	@echo '  RNSID_BREAK=$(RNSID_BREAK)  panic, oob, symbol (harness) or skip_id0, short_walk (compare, soak), silent_fail (soak): a broken module'
 	@echo '  CMD=$(CMD)                make vng: a command to run in the guest instead of the demo'
 	@echo '  TESTS=$(TESTS)            make vng-check: a glob of qemu/tests names (e.g. 40-mesh), default all'
 	@echo '  CHECK_KERNELS=$(CHECK_KERNELS)  series `make check` tests (some of 6.12 7.2 7.3)'
@@ -154,6 +155,9 @@ help:
 	@echo '  NETS=$(NETS)  DURATION=$(DURATION)  KERNELS=$(KERNELS)'
 	@echo '               make soak: nets created per kernel (1 to 1000000; default 10000), or seconds'
 	@echo '               of churn instead (1 to 604800), series soaked (some of 6.12 7.2 7.3); SEED too'
+	@echo '  FAULTS=$(FAULTS)'
+	@echo '               make soak: percent of batches that die with faults injected (0 to 100;'
+	@echo '               default 50 on debug kernels: failslab aimed at the nsid step; 0 on plain)'
 	@echo '  RNSID_CACHE=$(RNSID_CACHE)'
 	@echo '               where kernel sources and builds, bindgen and the nsid-tools build are'
 	@echo '               cached: an absolute path, no spaces or colons (kbuild refuses them),'

@@ -9,6 +9,10 @@ pub(crate) const SKIP_NOTIFY_ID0: bool = cfg!(rnsid_break = "skip_id0");
 /// `RNSID_BREAK=short_walk`: the Rust walk over the survivors stops one short of `last`.
 pub(crate) const SHORT_WALK: bool = cfg!(rnsid_break = "short_walk");
 
+/// `RNSID_BREAK=silent_fail`: a Rust `RTM_DELNSID` that cannot be built or sent is dropped
+/// without `rtnl_set_sk_err()`, so its listeners miss it without an error (the soak's faults).
+pub(crate) const SILENT_FAIL: bool = cfg!(rnsid_break = "silent_fail");
+
 /// Runs the fault the module was built with, if any.
 ///
 /// `cfg(rnsid_break)` alone would not do: with `--cfg rnsid_break="panic"` only the name-value

@@ -108,10 +108,17 @@ pub(crate) fn delnsid(net: Net<'_>, id: i32) -> Result {
         send(net, id)
     };
     if let Err(err) = result {
-        // SAFETY: `net` is live (type invariant of `Net`).
-        unsafe {
-            bindings::rtnl_set_sk_err(net.as_ptr(), bindings::RNSID_RTNLGRP_NSID, err.to_errno())
-        };
+        // Unless built to drop it silently (`RNSID_BREAK=silent_fail`, for the soak to catch).
+        if !crate::breakage::SILENT_FAIL {
+            // SAFETY: `net` is live (type invariant of `Net`).
+            unsafe {
+                bindings::rtnl_set_sk_err(
+                    net.as_ptr(),
+                    bindings::RNSID_RTNLGRP_NSID,
+                    err.to_errno(),
+                )
+            };
+        }
     }
     result
 }

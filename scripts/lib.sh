@@ -228,7 +228,7 @@ rnsid_boot() {
 RNSID_SERIES=(6.12 7.2 7.3)
 RNSID_FLAVOURS=(plain debug)
 RNSID_MODES=(c relocated legacy batched shadow floor)
-RNSID_BREAKS=(panic oob symbol skip_id0 short_walk)
+RNSID_BREAKS=(panic oob symbol skip_id0 short_walk silent_fail)
 
 # rnsid_refuse NAME VALUE WHY WANT
 rnsid_refuse() {
@@ -376,6 +376,12 @@ rnsid_want_count() {
 	local max=${3:-1000000}
 	[[ "$2" =~ ^[0-9]{1,18}$ ]] && ((10#$2 >= 1 && 10#$2 <= max)) ||
 		rnsid_refuse "$1" "$2" "is not a count" "a whole number from 1 to $max"
+}
+
+# A percentage: a whole number from 0 to 100 (decimal only).
+rnsid_want_percent() {
+	[[ "$2" =~ ^[0-9]{1,3}$ ]] && ((10#$2 <= 100)) ||
+		rnsid_refuse "$1" "$2" "is not a percentage" "a whole number from 0 to 100"
 }
 
 # Nets per nsid-compare scenario, as its --n takes them: N or LO-HI with

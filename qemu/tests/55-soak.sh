@@ -4,8 +4,11 @@
 # while others are born, the mode switched through every mode the kernel has
 # and rnsid reloaded while nets die, judged at every checkpoint by an oracle
 # kept from the workload (list-id of every net, every listener's RTM_NEWNSID
-# and RTM_DELNSID, live_nets, rnsid's problem counters). The seed is fixed
-# so that a failure replays; make soak runs the long form.
+# and RTM_DELNSID, live_nets, rnsid's problem counters). Half the batches die
+# with faults injected into their nsid step (failslab aimed at it on the
+# debug kernels, rnsid's fail_notify on the plain ones), each to end in the
+# documented outcome. The seed is fixed so that a failure replays; make soak
+# runs the long form.
 . /rnsid/lib.sh
 
 [ -x /bin/nsid-soak ] || { echo "nsid-soak is not in this initramfs"; exit $KSFT_FAIL; }
@@ -14,8 +17,8 @@ load_rnsid
 # scenarios: a soak's cost is its nets, not its modes.
 modes=$(RNSID_MODES= supported_modes)
 nets=${RNSID_SOAK_NETS:-200}
-check "nsid-soak: $nets nets, modes ${modes% }, reloads" \
-	/bin/nsid-soak --seed 0x50a4 --nets "$nets" --population 16 --progress 30 \
+check "nsid-soak: $nets nets, modes ${modes% }, reloads, faults" \
+	/bin/nsid-soak --seed 0x50a4 --nets "$nets" --population 16 --progress 30 --faults 50 \
 	--modes "$(echo $modes | tr ' ' ',')"
 check "rnsid unloads after the soak" unload_rnsid
 finish

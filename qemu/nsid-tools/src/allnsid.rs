@@ -6,7 +6,7 @@
 
 use crate::oracle::{Kind, Note};
 use crate::record::{self, RTM_DELNSID, RTM_NEWNSID};
-use crate::rtnl::RTNLGRP_NSID;
+use crate::rtnl::{MAX_RECV_ERRORS, RTNLGRP_NSID};
 use netlink_packet_core::NetlinkBuffer;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 use std::io;
@@ -77,6 +77,9 @@ pub fn recv_tagged(
     Ok((len as usize, via))
 }
 
+/// What a drain gives: the messages with their tags, and the receive errors (errnos).
+pub type Tagged = (Vec<(Vec<u8>, Option<i32>)>, Vec<i32>);
+
 /// The listener; read without blocking.
 pub struct AllListener(Socket);
 
@@ -95,14 +98,20 @@ impl AllListener {
     }
 
     /// Every message received so far, raw, each with the nsid of the net it came from (`None`:
-    /// its own net).
-    pub fn drain(&self) -> io::Result<Vec<(Vec<u8>, Option<i32>)>> {
+    /// its own net), and the errors receives failed with on the way (see
+    /// [`crate::rtnl::Listener::drain_noting_errors`]).
+    pub fn drain_noting_errors(&self) -> io::Result<Tagged> {
         let mut out = Vec::new();
+        let mut errors = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let (len, via) = match recv_tagged(self.0.as_fd(), &mut buf, 0) {
                 Ok(got) => got,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(out),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((out, errors)),
+                Err(e) if errors.len() < MAX_RECV_ERRORS && e.raw_os_error().is_some() => {
+                    errors.extend(e.raw_os_error());
+                    continue;
+                }
                 Err(e) => {
                     return Err(io::Error::new(
                         e.kind(),

@@ -11,17 +11,21 @@
 //!   against the live kernel; [`summary`] (medians, percentiles) and [`json`] (the reports);
 //! * [`poke`]: `nsid-poke`'s hostile input to rnsid's knobs and its isolation checks;
 //! * [`oracle`], [`soak`]: `nsid-soak`'s model of what the kernel must show, and the churn it
-//!   judges; [`allnsid`] (a `NETLINK_LISTEN_ALL_NSID` listener), [`kmod`] (module reloads).
+//!   judges; [`allnsid`] (a `NETLINK_LISTEN_ALL_NSID` listener), [`kmod`] (module reloads);
+//!   [`faults`] (failslab and `fail_notify`, aimed and counted) and [`lost`] (whether what a
+//!   fault cost the listeners is the documented outcome).
 //!
-//! Everything but `netns`, `rtnl`, `driver`, `benchrun`, `soak`, `kmod` and `allnsid`'s socket
-//! is pure and unit-tested on the host.
+//! Everything but `netns`, `rtnl`, `driver`, `benchrun`, `soak`, `kmod`, `allnsid`'s socket and
+//! `faults`' knobs is pure and unit-tested on the host.
 
 pub mod allnsid;
 pub mod bench;
 pub mod benchrun;
 pub mod driver;
+pub mod faults;
 pub mod json;
 pub mod kmod;
+pub mod lost;
 pub mod netns;
 pub mod oracle;
 pub mod poke;

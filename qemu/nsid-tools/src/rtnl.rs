@@ -20,6 +20,8 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 pub const RTNLGRP_NSID: u32 = 28;
 
 const RECV_BUF_LEN: usize = 64 * 1024;
+/// Receive errors a drain notes before it gives up on the socket.
+pub const MAX_RECV_ERRORS: usize = 16;
 
 /// A request socket in one namespace.
 pub struct Rtnl {
@@ -235,12 +237,33 @@ impl Listener {
 
     /// Every message received so far, raw, in order.
     pub fn drain(&self) -> io::Result<Vec<Vec<u8>>> {
+        let (out, errors) = self.drain_noting_errors()?;
+        match errors.first() {
+            Some(&e) => Err(error(
+                "RTNLGRP_NSID listener",
+                io::Error::from_raw_os_error(e),
+            )),
+            None => Ok(out),
+        }
+    }
+
+    /// Every message received so far, raw, in order, and the errors receives failed with on
+    /// the way: a socket error (`sk_err`, set by `rtnl_set_sk_err()` or a netlink overrun)
+    /// fails one receive and is cleared by it, and the messages queued behind it are still
+    /// there to read.
+    pub fn drain_noting_errors(&self) -> io::Result<(Vec<Vec<u8>>, Vec<i32>)> {
         let mut out = Vec::new();
+        let mut errors = Vec::new();
         let mut buf = vec![0u8; RECV_BUF_LEN];
         loop {
             let len = match self.0.recv(&mut &mut buf[..], 0) {
                 Ok(len) => len,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(out),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((out, errors)),
+                // One error per fault at most; many in a row is a socket that stays broken.
+                Err(e) if errors.len() < MAX_RECV_ERRORS && e.raw_os_error().is_some() => {
+                    errors.extend(e.raw_os_error());
+                    continue;
+                }
                 Err(e) => return Err(error("RTNLGRP_NSID listener", e)),
             };
             for chunk in crate::record::split(&buf[..len]) {

@@ -19,13 +19,22 @@
 //!    notifications it is owed, the module's counts agree (the batch died in one run, its
 //!    step removed and notified what the oracle removed) and no problem counter grew.
 //!
+//! With `faults`, some batches die with faults injected into their nsid step ([`faults`]):
+//! failslab aimed at the step's code, or rnsid's `fail_notify`, armed before the release and
+//! disarmed, and counted, at the checkpoint. What the faults cost must be the documented
+//! outcome ([`lost`]): the ids removed all the same, a lost notification only with the error
+//! on the listener's next receive, at most one message per fault, rnsid's `notify_failed` and
+//! `unchecked_batches` grown by at most the faults injected.
+//!
 //! The first checkpoint with a problem ends the churn (what follows would be noise): the nets
 //! left are released and the problems reported with the seed to replay.
 
 use crate::allnsid::{self, AllListener};
 use crate::driver::{wait, Module, Stats};
+use crate::faults::{self, Failslab, Target};
 use crate::json::Json;
 use crate::kmod;
+use crate::lost::{self, Read};
 use crate::netns::Home;
 use crate::oracle::{NetNo, Oracle, Refusal, HOME};
 use crate::rtnl::{Listener, Rtnl};
@@ -54,6 +63,8 @@ pub struct Config {
     /// Print every request and batch as it is made (`# trace:` lines), to see where a replay
     /// goes wrong.
     pub trace: bool,
+    /// Percent of batches (0 to 100) that die with faults injected into their nsid step.
+    pub faults: u32,
 }
 
 /// The figures of a run.
@@ -77,6 +88,19 @@ pub struct Figures {
     pub largest_batch: u64,
     /// Batches whose step ran in each mode (from the module's `last:` line).
     pub steps: BTreeMap<String, u64>,
+    /// Batches that died with faults armed.
+    pub fault_batches: u64,
+    /// Faults injected in all, and by what and the mode of the step (`failslab@... relocated`).
+    pub faults_injected: u64,
+    pub faults_by: BTreeMap<String, u64>,
+    /// What the faults cost: distinct notifications lost, copies lost over the listeners,
+    /// listener receive errors, batches left unchecked (a failed shadow record), Rust
+    /// notifications that failed.
+    pub messages_lost: u64,
+    pub copies_lost: u64,
+    pub listener_errors: u64,
+    pub unchecked_by_faults: u64,
+    pub notify_failed_by_faults: u64,
     pub problems: Vec<String>,
     pub seconds: f64,
     /// Where the time went: creating nets, setting ids, the hold protocol and release, waiting
@@ -110,6 +134,22 @@ impl Figures {
             .with("born_while_dying", self.born_while_dying)
             .with("largest_batch", self.largest_batch)
             .with("steps_by_mode", steps)
+            .with("fault_batches", self.fault_batches)
+            .with("faults_injected", self.faults_injected)
+            .with(
+                "faults_by",
+                Json::Obj(
+                    self.faults_by
+                        .iter()
+                        .map(|(k, &n)| (k.clone(), Json::from(n)))
+                        .collect(),
+                ),
+            )
+            .with("notifications_lost", self.messages_lost)
+            .with("copies_lost", self.copies_lost)
+            .with("listener_errors", self.listener_errors)
+            .with("unchecked_by_faults", self.unchecked_by_faults)
+            .with("notify_failed_by_faults", self.notify_failed_by_faults)
             .with("problems", self.problems.len())
             .with("seconds", self.seconds)
             .with(
@@ -144,6 +184,16 @@ const GLOBAL_PROBLEMS: [&str; 3] = [
 const MODE_PROBLEMS: [&str; 2] = ["notify_failed", "shadow_mismatches"];
 /// The largest ordinary batch; one in twenty is up to half the population.
 const MAX_BATCH: usize = 12;
+
+/// The faults armed for the batch now dying.
+struct Window {
+    target: Target,
+    /// What `times` or `fail_notify` was armed with.
+    armed: u32,
+    /// The mode when they were armed, and whether it was switched since.
+    mode: String,
+    switched: bool,
+}
 
 /// A live net of the soak and its sockets (they hold references on it).
 struct Live {
@@ -181,6 +231,12 @@ struct Soak<'a> {
     /// The batch that reloads rnsid for sure (one of the first three), so that a short run
     /// has one too.
     first_reload: u64,
+    /// failslab, aimed and disarmed, if faults are wanted and the kernel can aim it.
+    failslab: Option<Failslab>,
+    /// The faults armed for the batch now dying.
+    window: Option<Window>,
+    /// At a checkpoint after faults, the listeners' reads, for [`lost::judge`].
+    reads: Option<Vec<Read>>,
     f: Figures,
     start: Instant,
     last_progress: Instant,
@@ -214,7 +270,7 @@ impl<'a> Soak<'a> {
             None => format!("{}/{}", self.f.created, self.cfg.nets),
         };
         println!(
-            "# soak: {goal}: {} nets created, {} destroyed, {} live, {} batches, {} ids removed, {} notifications checked, {} mode switches, {} reloads, mode {}, {}s",
+            "# soak: {goal}: {} nets created, {} destroyed, {} live, {} batches, {} ids removed, {} notifications checked, {} mode switches, {} reloads, {} faults injected, mode {}, {}s",
             self.f.created,
             self.f.destroyed,
             self.oracle.population(),
@@ -223,6 +279,7 @@ impl<'a> Soak<'a> {
             self.f.notifications,
             self.f.mode_switches,
             self.f.reloads,
+            self.f.faults_injected,
             self.mode,
             self.start.elapsed().as_secs()
         );
@@ -400,6 +457,9 @@ impl<'a> Soak<'a> {
             .map_err(err(format!("cannot set mode={mode}")))?;
         if mode != self.mode {
             self.f.mode_switches += 1;
+            if let Some(w) = &mut self.window {
+                w.switched = true;
+            }
         }
         self.mode = mode;
         Ok(())
@@ -409,8 +469,9 @@ impl<'a> Soak<'a> {
         self.module.stats()
     }
 
-    /// Whether a problem counter grew since the last look in this load.
-    fn counters(&mut self, s: &Stats, when: &str) {
+    /// Whether a problem counter grew since the last look in this load. `unchecked_batches`
+    /// and `notify_failed` may grow by `faults` together: what injected faults cost.
+    fn counters(&mut self, s: &Stats, when: &str, faults: u64) {
         let mut now = BTreeMap::new();
         for k in GLOBAL_PROBLEMS {
             now.insert(k.to_string(), s.get(k));
@@ -421,12 +482,28 @@ impl<'a> Soak<'a> {
                 now.insert(format!("{mode} {k}"), v);
             }
         }
+        let mut grew = Vec::new();
+        let mut by_faults = 0;
         for (k, &v) in &now {
             let was = self.seen_problems.get(k).copied().unwrap_or(0);
             if v > was {
-                self.f
-                    .problems
-                    .push(format!("{when}: rnsid/stats {k} grew from {was} to {v}"));
+                let costs_a_fault = k == "unchecked_batches" || k.ends_with(" notify_failed");
+                if costs_a_fault {
+                    by_faults += (v - was) as u64;
+                }
+                grew.push((k, was, v, costs_a_fault));
+            }
+        }
+        for (k, was, v, costs_a_fault) in grew {
+            if !costs_a_fault || by_faults > faults {
+                let beyond = if costs_a_fault && faults > 0 {
+                    format!(" (with {by_faults} such, beyond the {faults} faults injected)")
+                } else {
+                    String::new()
+                };
+                self.f.problems.push(format!(
+                    "{when}: rnsid/stats {k} grew from {was} to {v}{beyond}"
+                ));
             }
         }
         self.seen_problems = now;
@@ -437,7 +514,7 @@ impl<'a> Soak<'a> {
     fn reload(&mut self, ko: &Path) -> Result<(), String> {
         let t = Instant::now();
         let s = self.stats()?;
-        self.counters(&s, &format!("before reload {}", self.f.reloads + 1));
+        self.counters(&s, &format!("before reload {}", self.f.reloads + 1), 0);
         kmod::unload("rnsid", Duration::from_secs(60))
             .map_err(err("delete_module(rnsid) while a batch dies"))?;
         for _ in 0..self.rng.below(3) {
@@ -464,19 +541,20 @@ impl<'a> Soak<'a> {
 
     // --- batches and checkpoints ------------------------------------------------------------
 
-    /// Reads a net's listener (before it dies, or at a checkpoint) and checks it.
+    /// Reads a net's listener (before it dies, or at a checkpoint) and checks it. After a
+    /// fault window, what it lost and the errors it saw are kept for [`lost::judge`].
     fn check_listener(&mut self, n: NetNo) -> Result<(), String> {
         let received = if n == HOME {
-            self.all.drain()
+            self.all.drain_noting_errors()
         } else {
             match &self.nets[&n].listener {
                 Some(l) => l
-                    .drain()
-                    .map(|m| m.into_iter().map(|m| (m, None)).collect()),
+                    .drain_noting_errors()
+                    .map(|(m, e)| (m.into_iter().map(|m| (m, None)).collect(), e)),
                 None => return Ok(()),
             }
         };
-        let received = match received {
+        let (received, errors) = match received {
             Ok(r) => r,
             Err(e) => {
                 self.f.problems.push(format!("net {n}'s listener: {e}"));
@@ -496,10 +574,82 @@ impl<'a> Soak<'a> {
         } else {
             format!("net {n}'s listener")
         };
-        for d in self.oracle.check(n, &notes) {
+        let r = self.oracle.receive(n, &notes);
+        for d in r.problems {
             self.f.problems.push(format!("{which}: {d}"));
         }
+        match &mut self.reads {
+            Some(reads) => reads.push(Read {
+                net: n,
+                errors,
+                lost: r.lost,
+            }),
+            None => {
+                // No fault was armed since this listener was last read: nothing may be lost.
+                for e in errors {
+                    self.f.problems.push(format!(
+                        "{which}: a receive failed: {}",
+                        io::Error::from_raw_os_error(e)
+                    ));
+                }
+                for note in r.lost {
+                    self.f.problems.push(format!("{which}: lost {note}"));
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// Arms faults for the batch about to be released: failslab aimed at the step's code in
+    /// the mode now (the in-tree step in `c`, rnsid's hook in every other), or one in four
+    /// (always, without failslab) rnsid's `fail_notify`; 1 to 3 faults, each allocation in
+    /// range failing with probability 100, 50 or 20%.
+    fn open_window(&mut self) -> Result<(), String> {
+        // Drawn whatever the kernel has, so that a seed makes the same requests anywhere.
+        let notify = self.rng.chance(25);
+        let times = 1 + self.rng.below(3) as u32;
+        // Below 100%, the faults spread past the first allocations in range: the spare's run,
+        // which goes first once released, allocates its own record in every mode but c.
+        let probability = [100, 50, 20][self.rng.below(3)];
+        let target = match &mut self.failslab {
+            Some(fs) if !notify => {
+                let target = if self.mode == "c" {
+                    Target::InTree
+                } else {
+                    Target::Rnsid
+                };
+                fs.arm(&faults::aim(target)?, probability, times)?;
+                target
+            }
+            _ => {
+                faults::arm_fail_notify(times)?;
+                Target::FailNotify
+            }
+        };
+        self.trace(|| format!("faults: {} x{times} at {probability}%", target.name()));
+        self.oracle.open_window(target.lossy());
+        self.window = Some(Window {
+            target,
+            armed: times,
+            mode: self.mode.clone(),
+            switched: false,
+        });
+        self.f.fault_batches += 1;
+        Ok(())
+    }
+
+    /// Disarms the faults of the batch just dead; the faults injected.
+    fn close_window(&mut self) -> Result<Option<(Window, u64)>, String> {
+        let Some(w) = self.window.take() else {
+            return Ok(None);
+        };
+        self.oracle.close_window();
+        let injected = match (w.target, &self.failslab) {
+            (Target::FailNotify, _) => faults::disarm_fail_notify(w.armed)?,
+            (_, Some(fs)) => fs.disarm()?,
+            (_, None) => unreachable!("failslab armed without failslab"),
+        };
+        Ok(Some((w, injected)))
     }
 
     /// One batch: release, die in one run, checkpoint.
@@ -538,6 +688,11 @@ impl<'a> Soak<'a> {
         // Before release and only then: the hold is released by the unload.
         let reload_held = reload.is_some() && self.rng.chance(50);
         let born = if last { 0 } else { self.rng.below(4) };
+        // Drawn only when asked for, so that a seed without faults replays as before.
+        let faults = !last
+            && reload.is_none()
+            && self.cfg.faults > 0
+            && self.rng.below(100) < self.cfg.faults as usize;
 
         // Their listeners are read now, and every socket closed: a socket holds its net.
         let mut fds = Vec::with_capacity(victims.len());
@@ -555,6 +710,11 @@ impl<'a> Soak<'a> {
         self.module.hold_behind_spare(self.home)?;
         if switch_at == Some(Moment::Held) {
             self.switch_mode()?;
+        }
+        // Armed once the spare waits (its run allocates nothing until it goes on, with the
+        // batch's right behind it) and before the batch is queued.
+        if faults {
+            self.open_window()?;
         }
         drop(fds);
         let removed = self.oracle.die(&victims);
@@ -614,6 +774,10 @@ impl<'a> Soak<'a> {
         );
         self.f.spend("settle", t);
         let t = Instant::now();
+        // The batch's step is over (rnsid counts a net gone in its pernet exit, after the
+        // step): the faults are disarmed and counted.
+        let window = self.close_window()?;
+        let injected = window.as_ref().map_or(0, |(_, n)| *n);
         if let Err(e) = waited {
             let now = self
                 .stats()
@@ -627,7 +791,7 @@ impl<'a> Soak<'a> {
             return Ok(());
         }
         let s = self.stats()?;
-        self.counters(&s, &at);
+        self.counters(&s, &at, injected);
         let step_mode = s.last.get("mode").cloned().unwrap_or_default();
         let last = |k: &str| s.last.get(k).and_then(|v| v.parse::<u64>().ok());
         if let Some(before) = before {
@@ -649,17 +813,35 @@ impl<'a> Soak<'a> {
                     ));
                 }
                 if RUST_MODES.contains(&step_mode.as_str()) {
-                    for k in ["ids_removed", "notified"] {
-                        if last(k) != Some(removed) {
-                            self.f.problems.push(format!(
-                                "{at}: the batch's step ({step_mode}) counted {k}={:?}, the oracle removed {removed}",
-                                s.last.get(k)
-                            ));
-                        }
+                    // A notification that failed is counted in `notify_failed`, not `notified`;
+                    // the id is removed all the same.
+                    let failed = s
+                        .of(&step_mode, "notify_failed")
+                        .saturating_sub(before.of(&step_mode, "notify_failed"));
+                    if last("ids_removed") != Some(removed) {
+                        self.f.problems.push(format!(
+                            "{at}: the batch's step ({step_mode}) counted ids_removed={:?}, the oracle removed {removed}",
+                            s.last.get("ids_removed")
+                        ));
+                    }
+                    if last("notified").map(|n| n + failed) != Some(removed) {
+                        let failed = if failed > 0 {
+                            format!(" and notify_failed +{failed}")
+                        } else {
+                            String::new()
+                        };
+                        self.f.problems.push(format!(
+                            "{at}: the batch's step ({step_mode}) counted notified={:?}{failed}, the oracle removed {removed}",
+                            s.last.get("notified")
+                        ));
                     }
                 }
             }
+            if let Some((w, injected)) = &window {
+                self.fault_counts(&at, w, *injected, &before, &s, &step_mode);
+            }
         }
+        self.reads = window.is_some().then(Vec::new);
         let live: Vec<NetNo> = self.oracle.live().collect();
         for &n in &live {
             let got = self.rtnl(n).list_ids().map_err(err(format!("net {n}")))?;
@@ -690,8 +872,74 @@ impl<'a> Soak<'a> {
                 ));
             }
         }
+        if let Some(reads) = self.reads.take() {
+            let oracle = &self.oracle;
+            let v = lost::judge(
+                &reads,
+                injected,
+                |via| oracle.peer_of(HOME, via),
+                |n| oracle.is_live(n) && oracle.has_listener(n),
+            );
+            self.f.messages_lost += v.messages_lost;
+            self.f.copies_lost += v.copies_lost;
+            self.f.listener_errors += v.errors;
+            for p in v.problems {
+                self.f
+                    .problems
+                    .push(format!("{at}: after {injected} faults injected: {p}"));
+            }
+        }
         self.f.spend("check", t);
         Ok(())
+    }
+
+    /// The batch's faults against rnsid's counters (`before`: just before the hold, `s`: now):
+    /// counted in the figures, and, when the mode stayed as armed, exactly what they may cost
+    /// there: aimed at rnsid's hook in `shadow`, only the record (each fault one more
+    /// `unchecked_batches`); aimed at the in-tree step, nothing of rnsid's.
+    fn fault_counts(
+        &mut self,
+        at: &str,
+        w: &Window,
+        injected: u64,
+        before: &Stats,
+        s: &Stats,
+        step_mode: &str,
+    ) {
+        let unchecked =
+            (s.get("unchecked_batches") - before.get("unchecked_batches")).max(0) as u64;
+        let failed: u64 = s
+            .modes
+            .keys()
+            .map(|m| {
+                s.of(m, "notify_failed")
+                    .saturating_sub(before.of(m, "notify_failed"))
+            })
+            .sum();
+        self.f.faults_injected += injected;
+        *self
+            .f
+            .faults_by
+            .entry(format!("{} {step_mode}", w.target.name()))
+            .or_insert(0) += injected;
+        self.f.unchecked_by_faults += unchecked;
+        self.f.notify_failed_by_faults += failed;
+        if w.switched {
+            return;
+        }
+        match (w.target, w.mode.as_str()) {
+            (Target::Rnsid, "shadow") if unchecked != injected || failed != 0 => {
+                self.f.problems.push(format!(
+                    "{at}: {injected} faults aimed at rnsid_unhash in shadow, where only the shadow record allocates: unchecked_batches grew by {unchecked}, notify_failed by {failed}"
+                ));
+            }
+            (Target::InTree, _) if unchecked + failed != 0 => {
+                self.f.problems.push(format!(
+                    "{at}: {injected} faults aimed at the in-tree step cost rnsid's counters: unchecked_batches +{unchecked}, notify_failed +{failed}"
+                ));
+            }
+            _ => {}
+        }
     }
 
     /// Grows the population to a drawn size between half and all of `population`, linking the
@@ -754,14 +1002,25 @@ pub fn run(cfg: &Config, home: &Home) -> (Figures, Option<String>) {
         mode: mode.clone(),
         veth: 0,
         first_reload: 0,
+        failslab: None,
+        window: None,
+        reads: None,
         f: Figures::default(),
         start: Instant::now(),
         last_progress: Instant::now(),
     };
-    soak.counters(&stats, "start");
+    soak.counters(&stats, "start", 0);
+    if cfg.faults > 0 {
+        match Failslab::open() {
+            Ok(fs) => soak.failslab = Some(fs),
+            Err(e) => {
+                println!("# nsid-soak: failslab not used ({e}): faults from fail_notify alone")
+            }
+        }
+    }
     soak.first_reload = 1 + soak.rng.below(3) as u64;
     // Whatever home's listener holds is not the soak's.
-    let _ = soak.all.drain();
+    let _ = soak.all.drain_noting_errors();
     let mut broke = None;
     while !soak.done_creating() && soak.f.problems.is_empty() {
         let r = soak.grow().and_then(|()| soak.batch(false));
@@ -773,6 +1032,7 @@ pub fn run(cfg: &Config, home: &Home) -> (Figures, Option<String>) {
     }
     // Whatever happened, the nets left die, and what they leave is checked once more.
     if broke.is_some() {
+        let _ = soak.close_window();
         let _ = soak.module.hold("release");
     }
     if broke.is_none() || !soak.nets.is_empty() {

@@ -15,7 +15,7 @@ use std::time::Duration;
 const USAGE: &str = "\
 usage: nsid-soak [--seed S] [--nets N | --duration SECONDS] [--modes M,...]
                  [--ko PATH | --no-reload] [--population P] [--progress SECONDS]
-                 [--json FILE] [--trace]
+                 [--faults PERCENT] [--json FILE] [--trace]
 
 Creates and destroys network namespaces at random, gives them nsids
 explicitly (RTM_NEWNSID) and by veths across nets, lets them die in batches
@@ -28,6 +28,17 @@ it is owed, rnsid/stats' live_nets must be back to the baseline and no
 problem counter may have grown. The first checkpoint with a problem ends
 the churn. Needs rnsid loaded on a kernel with its cleanup_net() hook.
 
+With --faults, that share of batches dies with 1 to 3 faults injected into
+its nsid step: failslab aimed with the stack filter at rnsid's hook
+(rnsid_unhash), or in mode c at the in-tree step (unhash_nsid, or
+rtnl_net_notifyid where that was inlined), or rnsid's own fail_notify (one
+in four, and always without failslab's stack filter). Each must end in the
+documented outcome: the ids removed all the same, a lost notification only
+with ENOMEM (rtnl_set_sk_err) or ENOBUFS (a failed copy) on the listener's
+next receive (home's copy of another net's message silently, if that net's
+listener got ENOMEM), at most one message lost per fault, notify_failed and
+unchecked_batches grown by at most the faults injected.
+
   --seed S          decimal or 0x hex (default: random, printed); the same
                     seed makes the same requests in the same order
   --nets N          nets to create in all (default 1000)
@@ -38,6 +49,8 @@ the churn. Needs rnsid loaded on a kernel with its cleanup_net() hook.
                     is there)
   --no-reload       never unload the module
   --population P    nets alive at most at once (default 48, 2 to 1000)
+  --faults PERCENT  batches that die with faults injected (default 0, off;
+                    0 to 100)
   --progress SECS   a progress line this often (default 10)
   --json FILE       also write the summary as JSON
   --trace           print every request and batch as it is made
@@ -78,6 +91,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             population: 48,
             progress: Duration::from_secs(10),
             trace: false,
+            faults: 0,
         },
         json: None,
     };
@@ -128,6 +142,13 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
                 }
             }
             "--progress" => c.progress = Duration::from_secs(parse_u64(&value()?)?),
+            "--faults" => {
+                let p = parse_u64(&value()?)?;
+                if p > 100 {
+                    return Err("--faults wants a percentage, 0 to 100".into());
+                }
+                c.faults = p as u32;
+            }
             "--json" => a.json = Some(value()?),
             "--trace" => c.trace = true,
             _ => return Err(format!("unknown argument '{arg}'")),
@@ -208,19 +229,25 @@ fn soak_main(args: &mut Args) -> Result<bool, String> {
         Some(ko) => format!("--ko {}", ko.display()),
         None => "--no-reload".to_string(),
     };
+    let faults = if cfg.faults > 0 {
+        format!(" --faults {}", cfg.faults)
+    } else {
+        String::new()
+    };
     let replay = format!(
-        "nsid-soak --seed {:#x} {size} --population {} --modes {} {reload}",
+        "nsid-soak --seed {:#x} {size} --population {} --modes {} {reload}{faults}",
         cfg.seed,
         cfg.population,
         cfg.modes.join(",")
     );
     println!(
-        "# nsid-soak: Linux {}, seed {:#x}, {size}, population up to {}, modes {}, reloads {}",
+        "# nsid-soak: Linux {}, seed {:#x}, {size}, population up to {}, modes {}, reloads {}, faults in {}% of batches",
         release.trim(),
         cfg.seed,
         cfg.population,
         cfg.modes.join(" "),
-        if cfg.ko.is_some() { "on" } else { "off" }
+        if cfg.ko.is_some() { "on" } else { "off" },
+        cfg.faults
     );
     let home = Home::new().map_err(|e| format!("cannot open the home namespace: {e}"))?;
     let (figures, broke) = soak::run(cfg, &home);
@@ -258,6 +285,7 @@ fn soak_main(args: &mut Args) -> Result<bool, String> {
         .with("population", cfg.population)
         .with("modes", cfg.modes.clone())
         .with("reloads_enabled", cfg.ko.is_some())
+        .with("faults_percent", u64::from(cfg.faults))
         .with("ok", ok)
         .with("broke_off", broke.clone())
         .with("figures", figures.json())
@@ -295,12 +323,15 @@ mod tests {
             "--ko",
             "/x.ko",
             "--population=20",
+            "--faults",
+            "30",
         ])
         .unwrap()
         .unwrap();
         assert_eq!((a.cfg.seed, a.cfg.nets, a.cfg.population), (16, 300, 20));
         assert_eq!(a.cfg.modes, ["c", "relocated"]);
         assert_eq!(a.cfg.ko, Some(PathBuf::from("/x.ko")));
+        assert_eq!(a.cfg.faults, 30);
         let a = parse(&["--duration", "60", "--no-reload"])
             .unwrap()
             .unwrap();
@@ -318,6 +349,8 @@ mod tests {
             &["--duration", "0"],
             &["--population", "1"],
             &["--population", "5000"],
+            &["--faults", "101"],
+            &["--faults", "-1"],
             &["--bogus"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
