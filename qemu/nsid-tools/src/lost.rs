@@ -139,15 +139,7 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oracle::Kind;
-
-    fn del(id: i32, via: Option<i32>) -> Note {
-        Note {
-            kind: Kind::Del,
-            id,
-            via,
-        }
-    }
+    use crate::oracle::tests::del;
 
     fn read(net: NetNo, errors: &[i32], lost: &[Note]) -> Read {
         Read {

@@ -372,10 +372,11 @@ pub fn compare(want: &BTreeMap<Note, u32>, seen: &[Note]) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn del(id: i32, via: Option<i32>) -> Note {
+    /// An `RTM_DELNSID` note: also the notes of `lost.rs`'s tests.
+    pub(crate) fn del(id: i32, via: Option<i32>) -> Note {
         Note {
             kind: Kind::Del,
             id,
