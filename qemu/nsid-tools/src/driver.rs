@@ -186,6 +186,9 @@ pub struct Run {
     pub counters: BTreeMap<String, u64>,
     /// Things wrong with the run on its own, whatever the reference says.
     pub problems: Vec<String>,
+    /// Where the run's time went: making nets, linking them, each batch's death, reading what
+    /// every net saw.
+    pub spent: BTreeMap<&'static str, Duration>,
 }
 
 struct Driver<'a> {
@@ -194,9 +197,14 @@ struct Driver<'a> {
     nets: BTreeMap<usize, Net>,
     /// `live_nets` with only net 0 of the scenario alive.
     base: i64,
+    spent: BTreeMap<&'static str, Duration>,
 }
 
 impl Driver<'_> {
+    fn spend(&mut self, what: &'static str, since: Instant) {
+        *self.spent.entry(what).or_default() += since.elapsed();
+    }
+
     fn add(&mut self, number: usize) -> Result<(), String> {
         let fd = self
             .home
@@ -273,15 +281,23 @@ impl Driver<'_> {
             let net = self.nets.remove(v).expect("victim is live");
             fds.push(net.fd);
         }
+        let t = Instant::now();
         self.module.hold("flush")?;
+        self.spend("flush", t);
         let before = self.module.stats()?.of(mode, "cleanups");
+        let t = Instant::now();
         self.module.hold_behind_spare(self.home)?;
+        self.spend("spare", t);
         drop(fds);
         self.module.hold("release")?;
+        let t = Instant::now();
         for n in born {
             self.add(n)?;
         }
+        self.spend("create", t);
+        let t = Instant::now();
         self.settled()?;
+        self.spend("settle", t);
         Ok(self.module.stats()?.of(mode, "cleanups") - before)
     }
 }
@@ -302,18 +318,25 @@ pub fn run(plan: &Plan, module: &Module, home: &Home, mode: &str) -> Result<Run,
         module,
         nets: BTreeMap::from([(0, net0)]),
         base: start.live(),
+        spent: BTreeMap::new(),
     };
     let mut run = Run::default();
     // Whatever net 0 had queued before the run is not part of it.
     d.nets[&0].listener.drain().map_err(|e| e.to_string())?;
     let home_ids = d.home_ids()?;
+    let t = Instant::now();
     for n in 1..=plan.n {
         d.add(n)?;
     }
+    d.spend("create", t);
+    let t = Instant::now();
     for e in &plan.edges {
         d.link(e)?;
     }
+    d.spend("link", t);
+    let t = Instant::now();
     run.trace.phases.push(d.observe("set-up".into())?);
+    d.spend("observe", t);
     let mut next = plan.n + 1;
     for (k, b) in plan.batches.iter().enumerate() {
         let cleanups = d.release(mode, &b.victims, next..next + b.born)?;
@@ -326,20 +349,27 @@ pub fn run(plan: &Plan, module: &Module, home: &Home, mode: &str) -> Result<Run,
             ));
         }
         let victims: Vec<String> = b.victims.iter().map(|v| v.to_string()).collect();
+        let t = Instant::now();
         run.trace.phases.push(d.observe(format!(
             "batch {} (nets {} die)",
             k + 1,
             victims.join(" ")
         ))?);
+        d.spend("observe", t);
         if !b.edges_after.is_empty() {
+            let t = Instant::now();
             for e in &b.edges_after {
                 d.link(e)?;
             }
+            d.spend("link", t);
+            let t = Instant::now();
             run.trace
                 .phases
                 .push(d.observe(format!("links after batch {}", k + 1))?);
+            d.spend("observe", t);
         }
     }
+    run.spent = std::mem::take(&mut d.spent);
     let home_after = d.home_ids()?;
     if home_after != home_ids {
         run.problems.push(format!(

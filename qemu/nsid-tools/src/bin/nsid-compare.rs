@@ -9,7 +9,9 @@ use nsid_tools::json;
 use nsid_tools::netns::Home;
 use nsid_tools::trace::{self, Order};
 use nsid_tools::workload::{self, Rng};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
+use std::time::Duration;
 
 const USAGE: &str = "\
 usage: nsid-compare [--seed S] [--scenarios K] [--n N|LO-HI] [--modes M,...] [--json FILE]
@@ -220,6 +222,7 @@ fn compare(args: &Args) -> Result<bool, String> {
     let mut scenarios_json = Vec::new();
     let mut test = 0;
     let mut all_ok = true;
+    let mut spent: BTreeMap<&str, Duration> = BTreeMap::new();
     for i in 0..args.scenarios {
         let seed = args.seed.wrapping_add(i as u64);
         let n = args.n.0 + Rng::new(seed ^ 0x5eed).below(args.n.1 - args.n.0 + 1);
@@ -260,6 +263,9 @@ fn compare(args: &Args) -> Result<bool, String> {
                     ));
                 }
             };
+            for (k, d) in &run.spent {
+                *spent.entry(k).or_default() += *d;
+            }
             t.messages += run.trace.messages();
             t.leaked += run.leaked;
             t.shadow_checked += run.counters.get("shadow_checked").copied().unwrap_or(0);
@@ -312,6 +318,17 @@ fn compare(args: &Args) -> Result<bool, String> {
         "leaked",
         "shadow_checked",
         "shadow_mismatches"
+    );
+    // Where the time went, so that a slow run says what to make faster.
+    let total: Duration = spent.values().sum();
+    let parts: Vec<String> = spent
+        .iter()
+        .map(|(k, d)| format!("{k} {:.1}", d.as_secs_f64()))
+        .collect();
+    println!(
+        "# seconds in runs: {:.1} ({})",
+        total.as_secs_f64(),
+        parts.join(", ")
     );
     let mut modes_json = Vec::new();
     for (mode, t) in all.iter().zip(&tallies) {
