@@ -13,6 +13,7 @@ use netlink_packet_route::link::{
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
+use std::cell::RefCell;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
@@ -27,6 +28,9 @@ pub const MAX_RECV_ERRORS: usize = 16;
 pub struct Rtnl {
     sock: Socket,
     seq: u32,
+    /// Where answers are received, allocated once: zeroing 64 KiB for each request was most
+    /// of what a `list_ids()` cost under TCG with `-cpu max` (glibc's AVX2 `memset`).
+    rx: Vec<u8>,
 }
 
 fn error(what: &str, e: io::Error) -> io::Error {
@@ -38,7 +42,11 @@ impl Rtnl {
     pub fn open() -> io::Result<Self> {
         let mut sock = Socket::new(NETLINK_ROUTE)?;
         sock.bind_auto()?;
-        Ok(Rtnl { sock, seq: 0 })
+        Ok(Rtnl {
+            sock,
+            seq: 0,
+            rx: vec![0; RECV_BUF_LEN],
+        })
     }
 
     /// Sends `msg` and collects the answers up to the ack (or the end of the dump).
@@ -56,7 +64,7 @@ impl Rtnl {
         nl.serialize(&mut buf);
         self.sock.send(&buf, 0)?;
         let mut out = Vec::new();
-        let mut rx = vec![0u8; RECV_BUF_LEN];
+        let rx = &mut self.rx;
         loop {
             let len = self.sock.recv(&mut &mut rx[..], 0)?;
             let mut off = 0;
@@ -103,7 +111,7 @@ impl Rtnl {
         }
         self.sock.send(&buf, 0)?;
         let mut failed = None;
-        let mut rx = vec![0u8; RECV_BUF_LEN];
+        let rx = &mut self.rx;
         while waiting > 0 {
             let len = self.sock.recv(&mut &mut rx[..], 0)?;
             let mut off = 0;
@@ -221,7 +229,11 @@ impl Rtnl {
 }
 
 /// A socket in one namespace that joined `RTNLGRP_NSID`, read without blocking.
-pub struct Listener(Socket);
+pub struct Listener {
+    sock: Socket,
+    /// As [`Rtnl`]'s: allocated once.
+    buf: RefCell<Vec<u8>>,
+}
 
 impl Listener {
     /// Opens one in the current namespace.
@@ -232,7 +244,10 @@ impl Listener {
         sock.set_rx_buf_sz(1 << 20)?;
         sock.add_membership(RTNLGRP_NSID)?;
         sock.set_non_blocking(true)?;
-        Ok(Listener(sock))
+        Ok(Listener {
+            sock,
+            buf: RefCell::new(vec![0; RECV_BUF_LEN]),
+        })
     }
 
     /// Every message received so far, raw, in order.
@@ -254,9 +269,9 @@ impl Listener {
     pub fn drain_noting_errors(&self) -> io::Result<(Vec<Vec<u8>>, Vec<i32>)> {
         let mut out = Vec::new();
         let mut errors = Vec::new();
-        let mut buf = vec![0u8; RECV_BUF_LEN];
+        let mut buf = self.buf.borrow_mut();
         loop {
-            let len = match self.0.recv(&mut &mut buf[..], 0) {
+            let len = match self.sock.recv(&mut &mut buf[..], 0) {
                 Ok(len) => len,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((out, errors)),
                 // One error per fault at most; many in a row is a socket that stays broken.
