@@ -317,58 +317,43 @@ impl Oracle {
         let net = self.nets.get_mut(&n).expect("live");
         let want = std::mem::take(net.owed.as_mut().expect("a listener"));
         let lossy = std::mem::take(&mut net.lossy);
-        let mut got: BTreeMap<Note, u32> = BTreeMap::new();
-        for note in seen {
-            *got.entry(*note).or_insert(0) += 1;
-        }
-        let mut r = Received::default();
-        for (note, &w) in &want {
-            let g = got.get(note).copied().unwrap_or(0);
-            let missing = w.saturating_sub(g);
-            let lost = missing.min(lossy.get(note).copied().unwrap_or(0));
-            if missing > lost {
-                r.problems.push(format!(
-                    "missing {note} (expected {w}, received {g}{})",
-                    if lost > 0 {
-                        format!(", {lost} of them owed while faults were armed")
-                    } else {
-                        String::new()
-                    }
-                ));
-            }
-            r.lost.extend(std::iter::repeat_n(*note, lost as usize));
-        }
-        for (note, &g) in &got {
-            let w = want.get(note).copied().unwrap_or(0);
-            if g > w {
-                r.problems
-                    .push(format!("extra {note} (expected {w}, received {g})"));
-            }
-        }
-        r
+        compare(&want, &lossy, seen)
     }
 }
 
-/// The differences between the notifications `want` (with their counts) and `seen`.
-pub fn compare(want: &BTreeMap<Note, u32>, seen: &[Note]) -> Vec<String> {
+/// The differences between the notifications `want` (with their counts) and `seen`; of each
+/// missing one, up to its count in `lossy` (owed while faults were armed) is returned as lost
+/// rather than as a problem.
+pub fn compare(want: &BTreeMap<Note, u32>, lossy: &BTreeMap<Note, u32>, seen: &[Note]) -> Received {
     let mut got: BTreeMap<Note, u32> = BTreeMap::new();
     for note in seen {
         *got.entry(*note).or_insert(0) += 1;
     }
-    let mut out = Vec::new();
+    let mut r = Received::default();
     for (note, &w) in want {
         let g = got.get(note).copied().unwrap_or(0);
-        if g < w {
-            out.push(format!("missing {note} (expected {w}, received {g})"));
+        let missing = w.saturating_sub(g);
+        let lost = missing.min(lossy.get(note).copied().unwrap_or(0));
+        if missing > lost {
+            r.problems.push(format!(
+                "missing {note} (expected {w}, received {g}{})",
+                if lost > 0 {
+                    format!(", {lost} of them owed while faults were armed")
+                } else {
+                    String::new()
+                }
+            ));
         }
+        r.lost.extend(std::iter::repeat_n(*note, lost as usize));
     }
     for (note, &g) in &got {
         let w = want.get(note).copied().unwrap_or(0);
         if g > w {
-            out.push(format!("extra {note} (expected {w}, received {g})"));
+            r.problems
+                .push(format!("extra {note} (expected {w}, received {g})"));
         }
     }
-    out
+    r
 }
 
 #[cfg(test)]
@@ -522,6 +507,11 @@ pub(crate) mod tests {
         // A message with the wrong tag is both missing and extra.
         let mut want = BTreeMap::new();
         want.insert(del(3, Some(1)), 1);
-        assert_eq!(compare(&want, &[del(3, Some(2))]).len(), 2);
+        assert_eq!(
+            compare(&want, &BTreeMap::new(), &[del(3, Some(2))])
+                .problems
+                .len(),
+            2
+        );
     }
 }
