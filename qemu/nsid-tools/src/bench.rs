@@ -350,12 +350,6 @@ fn work_json(w: &Work) -> Json {
 }
 
 pub fn sweep_sample_json(s: &SweepSample) -> Json {
-    let last = Json::Obj(
-        s.last
-            .iter()
-            .map(|(k, v)| (k.clone(), Json::from(v.as_str())))
-            .collect(),
-    );
     Json::obj()
         .with("l", s.point.l)
         .with("m", s.point.m)
@@ -370,7 +364,7 @@ pub fn sweep_sample_json(s: &SweepSample) -> Json {
         .with("notify_failed", s.notify_failed)
         .with("live", s.live)
         .with("wall_ns", s.wall_ns)
-        .with("last", last)
+        .with("last", &s.last)
 }
 
 pub fn sweep_row_json(r: &SweepRow) -> Json {

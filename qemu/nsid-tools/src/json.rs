@@ -3,6 +3,7 @@
 //! Just enough JSON to write reports: a value tree and its rendering (no parser; the host reads
 //! the reports with Python).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// A JSON value. Objects keep their keys in the order they were added.
@@ -102,6 +103,17 @@ impl Json {
                 o.push('}');
             }
         }
+    }
+}
+
+/// A map as an object, its keys in the map's order.
+impl<K: ToString, V: Clone + Into<Json>> From<&BTreeMap<K, V>> for Json {
+    fn from(m: &BTreeMap<K, V>) -> Json {
+        Json::Obj(
+            m.iter()
+                .map(|(k, v)| (k.to_string(), v.clone().into()))
+                .collect(),
+        )
     }
 }
 

@@ -110,12 +110,11 @@ pub struct Figures {
 
 impl Figures {
     pub fn json(&self) -> Json {
-        let steps = Json::Obj(
-            self.steps
-                .iter()
-                .map(|(m, &n)| (m.clone(), Json::from(n)))
-                .collect(),
-        );
+        let seconds_in: BTreeMap<&str, f64> = self
+            .spent
+            .iter()
+            .map(|(&k, d)| (k, (d.as_secs_f64() * 10.0).round() / 10.0))
+            .collect();
         Json::obj()
             .with("nets_created", self.created)
             .with("nets_destroyed", self.destroyed)
@@ -133,18 +132,10 @@ impl Figures {
             .with("reloads", self.reloads)
             .with("born_while_dying", self.born_while_dying)
             .with("largest_batch", self.largest_batch)
-            .with("steps_by_mode", steps)
+            .with("steps_by_mode", &self.steps)
             .with("fault_batches", self.fault_batches)
             .with("faults_injected", self.faults_injected)
-            .with(
-                "faults_by",
-                Json::Obj(
-                    self.faults_by
-                        .iter()
-                        .map(|(k, &n)| (k.clone(), Json::from(n)))
-                        .collect(),
-                ),
-            )
+            .with("faults_by", &self.faults_by)
             .with("notifications_lost", self.messages_lost)
             .with("copies_lost", self.copies_lost)
             .with("listener_errors", self.listener_errors)
@@ -152,20 +143,7 @@ impl Figures {
             .with("notify_failed_by_faults", self.notify_failed_by_faults)
             .with("problems", self.problems.len())
             .with("seconds", self.seconds)
-            .with(
-                "seconds_in",
-                Json::Obj(
-                    self.spent
-                        .iter()
-                        .map(|(k, d)| {
-                            (
-                                k.to_string(),
-                                Json::from((d.as_secs_f64() * 10.0).round() / 10.0),
-                            )
-                        })
-                        .collect(),
-                ),
-            )
+            .with("seconds_in", &seconds_in)
     }
 
     fn spend(&mut self, what: &'static str, since: Instant) {
