@@ -251,8 +251,8 @@ fn listen(sock: &Socket, out: &mut File) -> io::Result<()> {
 }
 
 /// Listens in `l`'s namespace from this thread (`setns()` moves only the calling thread),
-/// counting itself in `joined` once its socket is in the group.
-fn listen_in(l: &Listen, joined: &std::sync::Barrier) -> Result<(), String> {
+/// counting itself in `joined` once its socket is in the group, or once it set `failed`.
+fn listen_in(l: &Listen, joined: &std::sync::Barrier, failed: &AtomicBool) -> Result<(), String> {
     // Must come before the socket: a netlink socket belongs to the
     // namespace it was created in.
     let opened: Result<_, String> = (|| {
@@ -268,6 +268,11 @@ fn listen_in(l: &Listen, joined: &std::sync::Barrier) -> Result<(), String> {
         let sock = open_socket().map_err(|e| format!("cannot open netlink socket: {e}"))?;
         Ok((out, sock))
     })();
+    // Said before the barrier: a thread that failed may not have ended when the
+    // others pass it.
+    if opened.is_err() {
+        failed.store(true, Ordering::SeqCst);
+    }
     // Every thread waits here, opened or not, so that none waits forever.
     joined.wait();
     let (mut out, sock) = opened?;
@@ -288,17 +293,18 @@ fn run(args: Args) -> Result<(), String> {
         }
     }
     let joined = std::sync::Barrier::new(args.listens.len() + 1);
+    let failed = AtomicBool::new(false);
     std::thread::scope(|s| {
         let threads: Vec<_> = args
             .listens
             .iter()
-            .map(|l| s.spawn(|| listen_in(l, &joined)))
+            .map(|l| s.spawn(|| listen_in(l, &joined, &failed)))
             .collect();
         joined.wait();
         let mut result = Ok(());
         // A listener that could not start stops the others: the caller waits for
         // readiness that would never be true.
-        if threads.iter().any(|t| t.is_finished()) {
+        if failed.load(Ordering::SeqCst) {
             STOP.store(true, Ordering::SeqCst);
         } else if let Some(ready) = &args.ready {
             if let Err(e) = File::create(ready) {
