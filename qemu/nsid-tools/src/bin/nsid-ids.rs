@@ -54,18 +54,17 @@ fn describe(name: &str, ids: &[i32], peers: &[(String, i32)]) -> String {
     line
 }
 
+/// Whether `c` may be in a shell variable's name.
+fn var_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
 /// `line` (from [`describe`]) as a shell assignment to `prefix` and `name` made a variable name.
 fn shell_line(prefix: &str, line: &str) -> String {
     let (name, ids) = line.split_once(':').unwrap_or((line, ""));
     let var: String = name
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if var_char(c) { c } else { '_' })
         .collect();
     format!("{prefix}{var}='{}'", ids.trim_start())
 }
@@ -73,9 +72,7 @@ fn shell_line(prefix: &str, line: &str) -> String {
 /// Whether `prefix` starts a shell variable's name and holds nothing else.
 fn valid_prefix(prefix: &str) -> bool {
     prefix.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && prefix.chars().all(var_char)
 }
 
 /// Whether `name` can only mean a file directly in [`NETNS_DIR`].
