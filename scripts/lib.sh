@@ -420,6 +420,28 @@ rnsid_want_kdir() {
 	esac
 }
 
+# A run's output directory, emptied before the run: the script's own default,
+# a directory an earlier run made (it holds .rnsid-out), or one that is empty
+# or absent. Anything else is refused: a mistyped --out must not empty a
+# home directory, nor the out/ that holds the nsid-tools the run boots with.
+rnsid_want_out() {
+	local name=$1 d=$2 default=$3
+	local want="a new or empty directory, or an earlier run's output"
+	[ -n "$d" ] || { rnsid_refuse "$name" "$d" "is empty" "$want"; return; }
+	[ "$(realpath -m "$d")" != "$(realpath -m "$default")" ] || return 0
+	[ -e "$d" ] || [ -L "$d" ] || return 0
+	[ -d "$d" ] || { rnsid_refuse "$name" "$d" "is not a directory" "$want"; return; }
+	[ -e "$d/.rnsid-out" ] || [ -z "$(ls -A "$d")" ] ||
+		rnsid_refuse "$name" "$d" "holds files no earlier run of this script wrote" "$want"
+}
+
+# rnsid_fresh_out DIR: empties DIR (checked by rnsid_want_out) and marks it ours.
+rnsid_fresh_out() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	: >"$1/.rnsid-out"
+}
+
 # Where kernel sources, builds and bindgen go: an absolute path, without the
 # spaces or colons kbuild refuses in a build directory, that is a writable
 # directory or can be made one. Nothing is created here.
