@@ -384,11 +384,16 @@ pub fn sweep_row_json(r: &SweepRow) -> Json {
 pub const OPS: [&str; 3] = ["unshare", "rtnl", "getnsid"];
 
 /// One timed operation: when it started (ns after the batch's release, or after the start of
-/// an idle window) and how long it took.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// an idle window), how long it took, and whether it slept or was preempted meanwhile (the
+/// thread's context switches).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Op {
     pub start_ns: u64,
     pub ns: u64,
+    /// Voluntary context switches: it slept, waiting for something.
+    pub slept: u64,
+    /// Involuntary ones: it was runnable and another task had the CPU.
+    pub preempted: u64,
 }
 
 impl Op {
@@ -481,6 +486,31 @@ pub struct LatencyRow {
     pub p99_vs_idle: Option<f64>,
     /// The median step time of the mode's windows: what a waiter under `legacy` waits for.
     pub step_ns: Option<f64>,
+    /// Where the samples' time went ([`Waits::of`]).
+    pub waits: Waits,
+}
+
+/// How a set of operations waited, if they did: what tells a lock or a grace period (they
+/// sleep) from a busy CPU (they are preempted). A wait with neither is a vCPU the host did
+/// not run, or work done in the call. (The thread's CPU time would tell those apart, but the
+/// test kernels under TCG do not advance it within a call.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Waits {
+    /// Operations that slept at least once.
+    pub slept: usize,
+    /// Operations preempted at least once.
+    pub preempted: usize,
+}
+
+impl Waits {
+    pub fn of<'a>(ops: impl Iterator<Item = &'a Op>) -> Self {
+        let mut w = Waits::default();
+        for o in ops {
+            w.slept += usize::from(o.slept > 0);
+            w.preempted += usize::from(o.preempted > 0);
+        }
+        w
+    }
 }
 
 pub fn mode_name(m: &Option<String>) -> &str {
@@ -491,13 +521,14 @@ pub fn mode_name(m: &Option<String>) -> &str {
 /// and mode (no idle: it has no step) over the samples that overlap the step. Both compare
 /// their p99 with the idle guest's.
 pub fn summarize_latency(runs: &[LatencyRun], modes: &[String]) -> Vec<LatencyRow> {
-    let pooled = |op: &str, mode: &str, scope: Scope| {
-        let v: Vec<f64> = runs
-            .iter()
-            .filter(|r| mode_name(&r.mode) == mode)
-            .flat_map(|r| r.ops_in(op, scope))
-            .map(|o| o.ns as f64)
-            .collect();
+    let samples = |op: &'static str, mode: &str, scope: Scope| {
+        let mode = mode.to_string();
+        runs.iter()
+            .filter(move |r| mode_name(&r.mode) == mode)
+            .flat_map(move |r| r.ops_in(op, scope))
+    };
+    let pooled = |op: &'static str, mode: &str, scope: Scope| {
+        let v: Vec<f64> = samples(op, mode, scope).map(|o| o.ns as f64).collect();
         Summary::of(&v)
     };
     let mut rows = Vec::new();
@@ -526,6 +557,7 @@ pub fn summarize_latency(runs: &[LatencyRun], modes: &[String]) -> Vec<LatencyRo
                     summary,
                     p99_vs_idle,
                     step_ns: Summary::of(&steps).map(|s| s.median),
+                    waits: Waits::of(samples(op, mode, scope)),
                 });
             }
         }
@@ -534,14 +566,24 @@ pub fn summarize_latency(runs: &[LatencyRun], modes: &[String]) -> Vec<LatencyRo
 }
 
 pub fn latency_table(rows: &[LatencyRow]) -> Vec<String> {
-    let line = |c: [&str; 9]| {
+    let line = |c: [&str; 11]| {
         format!(
-            "{:<8} {:<10} {:<6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+            "{:<8} {:<10} {:<6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6} {:>9}",
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10]
         )
     };
     let mut out = vec![line([
-        "op", "mode", "scope", "n", "p50_ms", "p99_ms", "max_ms", "p99/idle", "step_ms",
+        "op",
+        "mode",
+        "scope",
+        "n",
+        "p50_ms",
+        "p99_ms",
+        "max_ms",
+        "p99/idle",
+        "step_ms",
+        "slept",
+        "preempted",
     ])];
     for r in rows {
         let s = r.summary.as_ref();
@@ -555,14 +597,16 @@ pub fn latency_table(rows: &[LatencyRow]) -> Vec<String> {
             &ms(s.map(|s| s.max)),
             &ratio(r.p99_vs_idle),
             &ms(r.step_ns),
+            &r.waits.slept.to_string(),
+            &r.waits.preempted.to_string(),
         ]));
     }
     out
 }
 
 pub fn latency_run_json(r: &LatencyRun) -> Json {
-    // Raw samples as [start_us, ns, overlaps the step (0 or 1)]: every one is kept, and
-    // microseconds of start time are plenty to place it in the window.
+    // Raw samples as [start_us, ns, overlaps the step (0 or 1), slept, preempted]:
+    // every one is kept, and microseconds of start time are plenty to place it in the window.
     let ops = Json::Obj(
         r.ops
             .iter()
@@ -573,7 +617,13 @@ pub fn latency_run_json(r: &LatencyRun) -> Json {
                         v.iter()
                             .map(|o| {
                                 let during = r.step.is_some_and(|s| o.overlaps(s));
-                                Json::from(vec![o.start_ns / 1000, o.ns, u64::from(during)])
+                                Json::from(vec![
+                                    o.start_ns / 1000,
+                                    o.ns,
+                                    u64::from(during),
+                                    o.slept,
+                                    o.preempted,
+                                ])
                             })
                             .collect(),
                     ),
@@ -602,6 +652,8 @@ pub fn latency_row_json(r: &LatencyRow) -> Json {
         .with("ns", summary_json(&r.summary))
         .with("p99_vs_idle", r.p99_vs_idle)
         .with("step_ns", r.step_ns)
+        .with("slept", r.waits.slept)
+        .with("preempted", r.waits.preempted)
 }
 
 /// One round of the end-to-end run (item 5) in one mode.
@@ -827,7 +879,10 @@ mod tests {
             ops: BTreeMap::from([(
                 "rtnl".to_string(),
                 ns.iter()
-                    .map(|&ns| Op { start_ns: 0, ns })
+                    .map(|&ns| Op {
+                        ns,
+                        ..Op::default()
+                    })
                     .collect::<Vec<_>>(),
             )]),
             ..LatencyRun::default()
@@ -864,8 +919,36 @@ mod tests {
             .unwrap();
         assert!(during.summary.is_none());
         let j = latency_run_json(&runs[1]).render();
-        assert!(j.contains(r#""ops":{"rtnl":[[0,10,0],[0,1000,0]]}"#), "{j}");
+        assert!(
+            j.contains(r#""ops":{"rtnl":[[0,10,0,0,0],[0,1000,0,0,0]]}"#),
+            "{j}"
+        );
         assert!(j.contains(r#""step_start_ns":null"#), "{j}");
+    }
+
+    #[test]
+    fn waits_say_where_the_time_went() {
+        let op = |ns, slept, preempted| Op {
+            ns,
+            slept,
+            preempted,
+            ..Op::default()
+        };
+        let ops = [op(100, 0, 0), op(300, 2, 0), op(600, 1, 3), op(50, 0, 1)];
+        let w = Waits::of(ops.iter());
+        assert_eq!((w.slept, w.preempted), (2, 2));
+        assert_eq!(Waits::of([].iter()), Waits::default());
+        let j = latency_row_json(&LatencyRow {
+            op: "rtnl".into(),
+            mode: "c".into(),
+            scope: Scope::Step,
+            summary: None,
+            p99_vs_idle: None,
+            step_ns: None,
+            waits: w,
+        })
+        .render();
+        assert!(j.contains(r#""slept":2,"preempted":2"#), "{j}");
     }
 
     #[test]
@@ -874,7 +957,11 @@ mod tests {
             start: 1000,
             end: 2000,
         };
-        let op = |start_ns, ns| Op { start_ns, ns };
+        let op = |start_ns, ns| Op {
+            start_ns,
+            ns,
+            ..Op::default()
+        };
         // Before, after, inside, across either end, across both, touching an end.
         assert!(!op(0, 999).overlaps(step));
         assert!(!op(2001, 5).overlaps(step));
@@ -917,7 +1004,11 @@ mod tests {
             ops: BTreeMap::from([(
                 "rtnl".to_string(),
                 ops.iter()
-                    .map(|&(start_ns, ns)| Op { start_ns, ns })
+                    .map(|&(start_ns, ns)| Op {
+                        start_ns,
+                        ns,
+                        ..Op::default()
+                    })
                     .collect::<Vec<_>>(),
             )]),
             ..LatencyRun::default()
@@ -968,7 +1059,10 @@ mod tests {
             .iter()
             .any(|l| l.contains("batched") && l.contains("step")));
         let j = latency_run_json(&runs[2]).render();
-        assert!(j.contains(r#""rtnl":[[0,50,0],[0,20,1],[0,60,0]]"#), "{j}");
+        assert!(
+            j.contains(r#""rtnl":[[0,50,0,0,0],[0,20,1,0,0],[0,60,0,0,0]]"#),
+            "{j}"
+        );
         assert!(
             j.contains(r#""step_start_ns":100,"step_end_ns":400"#),
             "{j}"

@@ -354,11 +354,13 @@ impl Bench<'_> {
         self.module.hold("flush")?;
         self.settle(base)?;
         let at = release_at.expect("set before the workers start");
-        let rel = |v: Vec<(Instant, Duration)>| -> Vec<Op> {
+        let rel = |v: Vec<Sample>| -> Vec<Op> {
             v.into_iter()
-                .map(|(t, d)| Op {
-                    start_ns: t.saturating_duration_since(at).as_nanos() as u64,
-                    ns: d.as_nanos() as u64,
+                .map(|s| Op {
+                    start_ns: s.at.saturating_duration_since(at).as_nanos() as u64,
+                    ns: s.took.as_nanos() as u64,
+                    slept: s.used.voluntary,
+                    preempted: s.used.involuntary,
                 })
                 .collect()
         };
@@ -458,20 +460,61 @@ fn worker(
     stop: &AtomicBool,
     gap: Duration,
     mut op: impl FnMut() -> Option<Duration>,
-) -> Vec<(Instant, Duration)> {
+) -> Vec<Sample> {
     while !go.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_micros(200));
     }
     let mut out = Vec::new();
     while !stop.load(Ordering::SeqCst) {
         let t = Instant::now();
+        let before = ThreadUsage::now();
         match op() {
-            Some(d) => out.push((t, d)),
+            Some(d) => out.push(Sample {
+                at: t,
+                took: d,
+                used: ThreadUsage::now().since(before),
+            }),
             None => break,
         }
         std::thread::sleep(gap);
     }
     out
+}
+
+/// A worker's timed operation, before it is placed in its window.
+struct Sample {
+    at: Instant,
+    took: Duration,
+    /// Over the whole operation, of which `took` may time a part.
+    used: ThreadUsage,
+}
+
+/// The calling thread's context switches so far.
+#[derive(Clone, Copy, Default)]
+struct ThreadUsage {
+    voluntary: u64,
+    involuntary: u64,
+}
+
+impl ThreadUsage {
+    fn now() -> Self {
+        // SAFETY: an all-zero rusage is a valid value of the plain C struct.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `ru` is a valid rusage for the call to fill; if the call failed it stays
+        // zero, and so do the counts.
+        unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
+        Self {
+            voluntary: ru.ru_nvcsw as u64,
+            involuntary: ru.ru_nivcsw as u64,
+        }
+    }
+
+    fn since(self, before: Self) -> Self {
+        Self {
+            voluntary: self.voluntary.saturating_sub(before.voluntary),
+            involuntary: self.involuntary.saturating_sub(before.involuntary),
+        }
+    }
 }
 
 /// Now on `CLOCK_MONOTONIC`, in ns: the clock the kernel's `ktime_get()` reads.
@@ -501,4 +544,17 @@ pub fn raise_nofile(want: u64) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_usage_counts_sleeps() {
+        let before = ThreadUsage::now();
+        std::thread::sleep(Duration::from_millis(1));
+        let used = ThreadUsage::now().since(before);
+        assert!(used.voluntary >= 1, "{}", used.voluntary);
+    }
 }
