@@ -21,7 +21,7 @@
 //! * every fault costs at most one message: the messages lost are at most the faults injected.
 
 use crate::oracle::{NetNo, Note, HOME};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One listener's read at a checkpoint.
 #[derive(Clone, Debug, Default)]
@@ -41,8 +41,9 @@ pub struct Verdict {
     pub messages_lost: u64,
     /// Copies lost, over every listener.
     pub copies_lost: u64,
-    /// Listener errors seen.
-    pub errors: u64,
+    /// Listener errors seen, by errno name: which outcome the faults took (`ENOMEM`: the
+    /// message was never built; `ENOBUFS`: a copy of it was not).
+    pub errors: BTreeMap<String, u64>,
 }
 
 fn errno_name(e: i32) -> String {
@@ -72,9 +73,9 @@ pub fn judge(
     let mut v = Verdict::default();
     let mut messages = BTreeSet::new();
     for r in reads {
-        v.errors += r.errors.len() as u64;
         v.copies_lost += r.lost.len() as u64;
         for &e in &r.errors {
+            *v.errors.entry(errno_name(e)).or_default() += 1;
             if e != libc::ENOMEM && e != libc::ENOBUFS {
                 v.problems.push(format!(
                     "{}: a receive failed with {}, which no injected fault explains",
@@ -175,7 +176,8 @@ mod tests {
         ];
         let v = judge(&reads, 3, sender, listens);
         assert_eq!(v.problems, Vec::<String>::new());
-        assert_eq!((v.messages_lost, v.copies_lost, v.errors), (2, 3, 2));
+        assert_eq!((v.messages_lost, v.copies_lost), (2, 3));
+        assert_eq!(v.errors, BTreeMap::from([("ENOMEM".into(), 2)]));
         let reads = [read(HOME, &[], &[del(1, Some(8))])];
         assert!(judge(&reads, 1, sender, listens).problems.is_empty());
         // A copy that failed: ENOBUFS on that listener alone.
@@ -183,7 +185,9 @@ mod tests {
             read(HOME, &[libc::ENOBUFS], &[del(0, Some(7))]),
             read(3, &[], &[]),
         ];
-        assert!(judge(&reads, 1, sender, listens).problems.is_empty());
+        let v = judge(&reads, 1, sender, listens);
+        assert!(v.problems.is_empty());
+        assert_eq!(v.errors, BTreeMap::from([("ENOBUFS".into(), 1)]));
     }
 
     #[test]
