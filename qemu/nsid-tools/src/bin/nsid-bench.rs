@@ -45,8 +45,8 @@ per mode, in rounds.
   --reps R         repetitions per point and mode (default 5)
   --sweep off      no sweep (the latency point still defaults to the
                    largest L and M)
-  --modes LIST     modes to measure (default: every mode rnsid accepts here
-                   but shadow; c first)
+  --modes LIST     modes to measure, commas or colons between (default: every
+                   mode rnsid accepts here but shadow; c first)
   --latency L,M    the latency point (default the largest L and M, or L:M);
                    off: none
   --lat-reps N     latency windows per mode (default 3)
@@ -136,7 +136,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             "--sweep" => return Err(format!("--sweep wants off, not '{v}'")),
             "--modes" => {
                 a.modes = Some(
-                    v.split(',')
+                    v.split([',', ':'])
                         .filter(|m| !m.is_empty())
                         .map(String::from)
                         .collect(),
@@ -621,6 +621,9 @@ mod tests {
         assert_eq!(p.latency, Some(Point { l: 3, m: 5 }));
         assert_eq!(a.modes.unwrap(), ["c", "floor"]);
         assert_eq!(a.json.as_deref(), Some("/tmp/b.json"));
+        // Colons, as scripts/bench --args passes lists.
+        let a = parse(&["--modes", "c:relocated"]).unwrap().unwrap();
+        assert_eq!(a.modes.unwrap(), ["c", "relocated"]);
         assert!(parse(&["--help"]).unwrap().is_none());
     }
 
