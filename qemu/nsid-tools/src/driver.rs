@@ -101,6 +101,15 @@ impl Stats {
             .copied()
             .unwrap_or(0)
     }
+
+    /// How much `col` grew since `before`, over every mode (a mode's counter that went down,
+    /// as after a reload, counts as no growth).
+    pub fn grown_since(&self, before: &Stats, col: &str) -> u64 {
+        self.modes
+            .keys()
+            .map(|m| self.of(m, col).saturating_sub(before.of(m, col)))
+            .sum()
+    }
 }
 
 impl Module {
@@ -448,6 +457,27 @@ relocated         1        2          6           14           3         3      
                 .last
                 .contains_key("ns")
         );
+    }
+
+    #[test]
+    fn growth_over_every_mode() {
+        let before = Stats::parse(STATS).unwrap();
+        let after = Stats::parse(
+            &STATS
+                .replace(
+                    "c                 4        5",
+                    "c                 6        5",
+                )
+                .replace(
+                    "relocated         1        2",
+                    "relocated         0        4",
+                ),
+        )
+        .unwrap();
+        // c's cleanups +2; relocated's went down (a reload), which is no growth.
+        assert_eq!(after.grown_since(&before, "cleanups"), 2);
+        assert_eq!(after.grown_since(&before, "nets"), 2);
+        assert_eq!(before.grown_since(&before, "notified"), 0);
     }
 
     #[test]

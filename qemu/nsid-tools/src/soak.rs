@@ -776,9 +776,8 @@ impl<'a> Soak<'a> {
         let step_mode = s.last.get("mode").cloned().unwrap_or_default();
         let last = |k: &str| s.last.get(k).and_then(|v| v.parse::<u64>().ok());
         if let Some(before) = before {
-            let sum = |s: &Stats, col: &str| s.modes.keys().map(|m| s.of(m, col)).sum::<u64>();
-            let runs = sum(&s, "cleanups") - sum(&before, "cleanups");
-            let nets = sum(&s, "nets") - sum(&before, "nets");
+            let runs = s.grown_since(&before, "cleanups");
+            let nets = s.grown_since(&before, "nets");
             if runs != 2 || nets != victims.len() as u64 + 1 {
                 self.f.problems.push(format!(
                     "{at}: the hook saw {runs} cleanup_net() runs and {nets} dying nets, not 2 runs (the spare's and the batch's) and {} nets",
@@ -892,14 +891,7 @@ impl<'a> Soak<'a> {
     ) {
         let unchecked =
             (s.get("unchecked_batches") - before.get("unchecked_batches")).max(0) as u64;
-        let failed: u64 = s
-            .modes
-            .keys()
-            .map(|m| {
-                s.of(m, "notify_failed")
-                    .saturating_sub(before.of(m, "notify_failed"))
-            })
-            .sum();
+        let failed = s.grown_since(before, "notify_failed");
         self.f.faults_injected += injected;
         *self
             .f
