@@ -299,9 +299,9 @@ rnsid_want_modes() {
 # CHECK_DEBUG_MODES=auto: the modes whose Rust the scenarios run under KASAN,
 # lockdep and kmemleak. Not c: shadow runs the same in-tree step and rnsid's
 # check beside it. Not floor, a benchmark's yardstick. Not legacy, which is
-# relocated's walk under rtnl_lock() and net_rwsem: 55-soak switches through
-# every mode on the debug kernels, legacy, c and floor included, and its
-# growth there from 24 nets to 200 took the time legacy's scenarios had.
+# relocated's walk under rtnl_lock() and net_rwsem: 55-soak's 200 nets switch
+# through every mode on the debug kernels, legacy, c and floor included, and
+# paid for in make check's time with legacy's pass of every scenario there.
 RNSID_DEBUG_AUTO_MODES="relocated batched shadow"
 
 # nsid-compare's --modes: a list separated by commas; empty is every mode.
