@@ -296,13 +296,11 @@ rnsid_want_modes() {
 		" " "${RNSID_MODES[@]}"
 }
 
-# CHECK_DEBUG_MODES=auto: the modes whose Rust the scenarios run under KASAN,
+# CHECK_DEBUG_MODES=auto: every mode with Rust of its own to run under KASAN,
 # lockdep and kmemleak. Not c: shadow runs the same in-tree step and rnsid's
-# check beside it. Not floor, a benchmark's yardstick. Not legacy, which is
-# relocated's walk under rtnl_lock() and net_rwsem: 55-soak's 200 nets switch
-# through every mode on the debug kernels, legacy, c and floor included, and
-# paid for in make check's time with legacy's pass of every scenario there.
-RNSID_DEBUG_AUTO_MODES="relocated batched shadow"
+# check beside it. Not floor, a benchmark's yardstick. 55-soak still switches
+# through every mode on the debug kernels, c and floor included.
+RNSID_DEBUG_AUTO_MODES="relocated legacy batched shadow"
 
 # nsid-compare's --modes: a list separated by commas; empty is every mode.
 rnsid_want_modes_csv() {
