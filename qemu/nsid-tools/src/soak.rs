@@ -98,8 +98,7 @@ pub struct Figures {
     /// notifications that failed.
     pub messages_lost: u64,
     pub copies_lost: u64,
-    pub listener_errors: u64,
-    /// The same by errno (`ENOMEM`, `ENOBUFS`): whether both outcomes occurred.
+    /// Listener errors by errno (`ENOMEM`, `ENOBUFS`): whether both outcomes occurred.
     pub listener_errors_by: BTreeMap<String, u64>,
     pub unchecked_by_faults: u64,
     pub notify_failed_by_faults: u64,
@@ -140,7 +139,10 @@ impl Figures {
             .with("faults_by", &self.faults_by)
             .with("notifications_lost", self.messages_lost)
             .with("copies_lost", self.copies_lost)
-            .with("listener_errors", self.listener_errors)
+            .with(
+                "listener_errors",
+                self.listener_errors_by.values().sum::<u64>(),
+            )
             .with("listener_errors_by", &self.listener_errors_by)
             .with("unchecked_by_faults", self.unchecked_by_faults)
             .with("notify_failed_by_faults", self.notify_failed_by_faults)
@@ -863,7 +865,6 @@ impl<'a> Soak<'a> {
             self.f.messages_lost += v.messages_lost;
             self.f.copies_lost += v.copies_lost;
             for (errno, n) in v.errors {
-                self.f.listener_errors += n;
                 *self.f.listener_errors_by.entry(errno).or_default() += n;
             }
             for p in v.problems {
