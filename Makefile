@@ -143,7 +143,7 @@ help:
 	@echo '  CHECK_KERNELS=$(CHECK_KERNELS)  series `make check` tests (some of 6.12 7.2 7.3)'
 	@echo '  CHECK_FLAVOURS=$(CHECK_FLAVOURS)  flavours `make check` tests (some of debug plain)'
 	@echo '  CHECK_DEBUG_MODES=$(CHECK_DEBUG_MODES)  modes the scenarios run in on debug kernels:'
-	@echo '               auto (relocated legacy batched shadow: shadow runs the C step of c too),'
+	@echo '               auto (relocated on 6.12, batched on 7.x, and shadow: the C step of c too),'
 	@echo '               all (every mode the kernel has) or a list such as "relocated shadow"'
 	@echo '  SEED=$(SEED)  N=$(N)  SCENARIOS=$(SCENARIOS)  COMPARE_KERNELS=$(COMPARE_KERNELS)'
 	@echo '               make compare: first seed (default random; decimal or 0x hex below 2^64),'

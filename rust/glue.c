@@ -9,6 +9,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/ratelimit.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
@@ -93,6 +94,15 @@ bool rnsid_refusal_ratelimit(void)
 				      DEFAULT_RATELIMIT_BURST);
 
 	return __ratelimit(&rs);
+}
+
+/*
+ * cond_resched() is a macro: a call into the scheduler on kernels without
+ * preemption, nothing on preemptible ones.
+ */
+bool rnsid_cond_resched(void)
+{
+	return cond_resched();
 }
 
 /* Notifications to fail on purpose, to test the error path (rust/notify.rs). */

@@ -22,6 +22,7 @@ mod param;
 mod pernet;
 mod postcheck;
 mod rtnl;
+mod sched;
 mod stats;
 mod tracker;
 mod unhash;

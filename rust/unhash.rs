@@ -9,6 +9,7 @@ use crate::{
     net::{KillIter, Net, NetIter, NetListGuard, NsidGuard},
     notify,
     rtnl::Rtnl,
+    sched,
     stats::now_ns,
 };
 use kernel::prelude::*;
@@ -139,6 +140,18 @@ fn unhash_from(survivor: Net<'_>, dying: Net<'_>, out: &mut Outcome) {
     }
 }
 
+/// Survivors visited between two offers of the CPU: tens of microseconds of walk. Offered at
+/// every survivor, the call cost 1.5 to 2% of `relocated`'s step on 6.12.
+const RESCHED_EVERY: u64 = 32;
+
+/// Offers the CPU ([`sched::cond_resched`]) once every [`RESCHED_EVERY`] survivors visited.
+/// Called with no lock held.
+fn offer_cpu(visited: u64) {
+    if visited % RESCHED_EVERY == 0 {
+        sched::cond_resched();
+    }
+}
+
 /// Destroys a dying net's own table once every survivor forgot it.
 fn destroy(dying: Net<'_>, out: &mut Outcome) {
     // SAFETY: `dying` is off the list and no survivor holds an id for it any more, so nobody
@@ -149,11 +162,16 @@ fn destroy(dying: Net<'_>, out: &mut Outcome) {
 
 /// The seed's scheme (fb07a820fe3f): per dying net, the survivors up to `last` with only their
 /// own `nsid_lock`.
+///
+/// Unlike the C, it offers the CPU between survivors ([`offer_cpu`]): with no lock held there,
+/// a kernel without preemption need not keep every other task on this CPU waiting for the
+/// whole walk.
 pub(crate) fn relocated(cleanup: &Cleanup<'_>) -> Outcome {
     let mut out = Outcome::default();
     for dying in cleanup.dying() {
         for survivor in cleanup.survivors() {
             unhash_from(survivor, dying, &mut out);
+            offer_cpu(out.survivors);
         }
         destroy(dying, &mut out);
     }
@@ -181,6 +199,8 @@ pub(crate) fn legacy(cleanup: &Cleanup<'_>) -> Outcome {
 
 /// The 7.x scheme (7acee67a6bce): one pass over the survivors, each table walked with a
 /// restartable `idr_get_next()`, `nsid_lock` dropped around every notification.
+///
+/// Like [`relocated`], and unlike the C, it offers the CPU between survivors.
 pub(crate) fn batched(cleanup: &Cleanup<'_>) -> Outcome {
     let mut out = Outcome::default();
     for survivor in cleanup.survivors() {
@@ -199,6 +219,7 @@ pub(crate) fn batched(cleanup: &Cleanup<'_>) -> Outcome {
             ids = survivor.lock_ids();
         }
         drop(ids);
+        offer_cpu(out.survivors);
     }
     for dying in cleanup.dying() {
         destroy(dying, &mut out);
