@@ -165,10 +165,10 @@ impl<'a> NsidGuard<'a> {
     /// `idr_for_each()` walk that stops at the match.
     ///
     /// A walk by [`Self::next`] would restart the radix-tree descent for every entry; on tables
-    /// of a hundred ids that made the seed's scheme twice as slow as the C. The callback costs
-    /// what the C's `net_eq_idr()` costs per entry that does not match (four instructions
-    /// against five): three more, or counting the entries it looks at (one increment each),
-    /// made the step 5% slower than the C's.
+    /// of a hundred ids that made the seed's scheme twice as slow as the C. The callback takes
+    /// four instructions for an entry that does not match, the C's `net_eq_idr()` five: three
+    /// more, or counting the entries it looks at (one increment each), made the step 5% slower
+    /// than the C's.
     pub(crate) fn find(&self, peer: Net<'_>) -> Option<i32> {
         // SAFETY: we hold `nsid_lock`, which protects `netns_ids`; `match_peer` only compares
         // the pointers it is given.
@@ -216,9 +216,9 @@ unsafe extern "C" fn match_peer(id: c_int, entry: *mut c_void, peer: *mut c_void
     stop_at(id)
 }
 
-/// What [`match_peer`] returns at the match, once per walk. `#[cold]`: built for size (the 6.12
-/// kernels), LLVM otherwise computes it for every entry, before the compare and without a
-/// branch, three instructions more per entry than the C, which were the 5% `relocated` took
+/// What [`match_peer`] returns at the match, once per walk. `#[cold]`: built for size (the test
+/// kernels' `-Os`), LLVM otherwise computes it for every entry, before the compare and without
+/// a branch, three instructions more per entry than the C, which were the 5% `relocated` took
 /// over 6.12's C at L = 100 (performance.rst). `core::hint::cold_path()` did not do it.
 #[cold]
 fn stop_at(id: c_int) -> c_int {
