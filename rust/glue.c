@@ -100,9 +100,9 @@ bool rnsid_refusal_ratelimit(void)
  * cond_resched() is a macro: a call into the scheduler on kernels without
  * preemption, nothing on preemptible ones.
  */
-bool rnsid_cond_resched(void)
+void rnsid_cond_resched(void)
 {
-	return cond_resched();
+	cond_resched();
 }
 
 /* Notifications to fail on purpose, to test the error path (rust/notify.rs). */

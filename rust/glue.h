@@ -20,7 +20,7 @@ struct dentry *rnsid_debugfs_create_hold(struct dentry *parent);
 bool rnsid_hold_wait(unsigned int timeout_ms);
 void rnsid_hold_wake(void);
 bool rnsid_refusal_ratelimit(void);
-bool rnsid_cond_resched(void);
+void rnsid_cond_resched(void);
 bool rnsid_hook_available(void);
 int rnsid_hook_register(void);
 void rnsid_hook_unregister(void);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# A short soak (nsid-soak, qemu/nsid-tools): a few dozen nets created and
+# A short soak (nsid-soak, qemu/nsid-tools): 200 nets created and
 # destroyed at random with explicit and veth-allocated ids, batches dying
 # while others are born, the mode switched through every mode the kernel has
 # and rnsid reloaded while nets die, judged at every checkpoint by an oracle
