@@ -383,6 +383,15 @@ pub fn sweep_row_json(r: &SweepRow) -> Json {
 /// The operations timed from user space while a teardown runs (item 4).
 pub const OPS: [&str; 3] = ["unshare", "rtnl", "getnsid"];
 
+/// The operations timed together, one set a window. Making a net runs in windows of its own:
+/// it takes `rtnl_lock()` itself (for its loopback device), so beside it the `rtnl` user
+/// would time the maker as much as the step; and its `__netlink_kernel_create()` waits in
+/// `netlink_table_grab()` for a moment with no netlink broadcast under way, which the
+/// step's `RTM_DELNSID` broadcasts make rare. Under `-icount`, where the vCPUs take turns,
+/// that wait held its vCPU for the rest of the step and every thread asleep there with it
+/// (Documentation/performance.rst).
+pub const PROBE_SETS: [&[&str]; 2] = [&["unshare"], &["rtnl", "getnsid"]];
+
 /// One timed operation: when it started (ns after the batch's release, or after the start of
 /// an idle window), how long it took, and whether it slept or was preempted meanwhile (the
 /// thread's context switches).
@@ -455,7 +464,9 @@ pub struct LatencyRun {
     /// module did not say).
     pub step: Option<Span>,
     pub cleanups: u64,
-    /// Per operation of [`OPS`], in start order.
+    /// The operations this window timed (a set of [`PROBE_SETS`]).
+    pub probes: Vec<String>,
+    /// Per operation of `probes`, in start order.
     pub ops: BTreeMap<String, Vec<Op>>,
 }
 
@@ -641,6 +652,7 @@ pub fn latency_run_json(r: &LatencyRun) -> Json {
         .with("step_start_ns", r.step.map(|s| s.start))
         .with("step_end_ns", r.step.map(|s| s.end))
         .with("cleanups", r.cleanups)
+        .with("probes", r.probes.clone())
         .with("ops", ops)
 }
 
@@ -876,6 +888,7 @@ mod tests {
             mode: mode.map(String::from),
             rep,
             step_ns: mode.map(|_| 500 + rep as u64 * 100),
+            probes: vec!["rtnl".to_string()],
             ops: BTreeMap::from([(
                 "rtnl".to_string(),
                 ns.iter()
@@ -920,7 +933,7 @@ mod tests {
         assert!(during.summary.is_none());
         let j = latency_run_json(&runs[1]).render();
         assert!(
-            j.contains(r#""ops":{"rtnl":[[0,10,0,0,0],[0,1000,0,0,0]]}"#),
+            j.contains(r#""probes":["rtnl"],"ops":{"rtnl":[[0,10,0,0,0],[0,1000,0,0,0]]}"#),
             "{j}"
         );
         assert!(j.contains(r#""step_start_ns":null"#), "{j}");

@@ -264,7 +264,9 @@ impl Bench<'_> {
         quiet: &mut Rtnl,
         query: &mut Rtnl,
         peer: BorrowedFd<'_>,
+        probes: &[&str],
     ) -> Result<LatencyRun, String> {
+        let probe = |op: &str| probes.contains(&op);
         let base = self.live()?;
         let go = AtomicBool::new(false);
         let stop = AtomicBool::new(false);
@@ -287,6 +289,9 @@ impl Bench<'_> {
         let (unshared, rtnl, getnsid) = std::thread::scope(|sc| {
             let w1 = sc.spawn(|| {
                 let mut fds = Vec::new();
+                if !probe("unshare") {
+                    return (Vec::new(), fds);
+                }
                 let ops = worker(&go, &stop, Duration::from_millis(5), || {
                     if fds.len() >= 1000 {
                         return None;
@@ -302,6 +307,9 @@ impl Bench<'_> {
                 (ops, fds)
             });
             let w2 = sc.spawn(|| {
+                if !probe("rtnl") {
+                    return Vec::new();
+                }
                 let mut qlen = 1000;
                 worker(&go, &stop, Duration::from_millis(1), || {
                     qlen ^= 1;
@@ -310,6 +318,9 @@ impl Bench<'_> {
                 })
             });
             let w3 = sc.spawn(|| {
+                if !probe("getnsid") {
+                    return Vec::new();
+                }
                 worker(&go, &stop, Duration::from_millis(1), || {
                     let t = Instant::now();
                     query.get_nsid(peer).ok().map(|_| t.elapsed())
@@ -368,6 +379,7 @@ impl Bench<'_> {
             .iter()
             .map(|o| o.to_string())
             .zip([rel(unshare_ops), rel(rtnl), rel(getnsid)])
+            .filter(|(o, _)| probe(o))
             .collect();
         let mut run = LatencyRun {
             mode: mode.map(String::from),
@@ -377,6 +389,7 @@ impl Bench<'_> {
                 m: shape.m,
             }),
             window_ns: released.as_ref().map_or(idle, |r| r.wall).as_nanos() as u64,
+            probes: probes.iter().map(|p| p.to_string()).collect(),
             ops,
             ..LatencyRun::default()
         };

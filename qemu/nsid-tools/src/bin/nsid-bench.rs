@@ -38,7 +38,7 @@ End to end: N times create a net, ids to and from 10 others, delete it;
 per mode, in rounds.
 
   --quick          a few small points: L 1,10, M 10,40, R 2, one latency
-                   window per mode of 0.5 s idle, 50 nets end to end
+                   round, idle windows of 0.5 s, 50 nets end to end
   --ls, --ms       batch sizes and survivor counts (default 1,10,100 and
                    10,100,1000; colons work as well as commas)
   --k K            live-peer ids per survivor, at most M-1 (default 8)
@@ -49,7 +49,8 @@ per mode, in rounds.
                    mode rnsid accepts here but shadow; c first)
   --latency L,M    the latency point (default the largest L and M, or L:M);
                    off: none
-  --lat-reps N     latency windows per mode (default 3)
+  --lat-reps N     latency rounds (default 3): per mode and idle, a window that
+                   makes nets and one that runs the rtnl user and RTM_GETNSID
   --idle-ms MS     length of an idle window (default 2000)
   --e2e N          nets per mode end to end (default 1000; 0: none)
   --e2e-rounds N   rounds the modes take turns in (default 4)
@@ -346,7 +347,7 @@ fn run(args: &Args) -> Result<bool, String> {
                     p.m,
                     rep + 1,
                     plan.reps,
-                    line.join(", ")
+                    line.join("; ")
                 );
             }
         }
@@ -386,23 +387,24 @@ fn run(args: &Args) -> Result<bool, String> {
             for rep in 0..plan.lat_reps {
                 let mut line = Vec::new();
                 for mode in std::iter::once(None).chain(modes.iter().map(|m| Some(m.as_str()))) {
-                    let run = b.window(
-                        &mut survivors,
-                        &shape,
-                        mode,
-                        rep,
-                        plan.idle,
-                        &mut quiet.rtnls[0],
-                        &mut query,
-                        peer.as_fd(),
-                    )?;
-                    let n: usize = run.ops.values().map(Vec::len).sum();
-                    line.push(format!(
-                        "{} {n} ops in {:.0} ms",
-                        bench::mode_name(&run.mode),
-                        run.window_ns as f64 / 1e6
-                    ));
-                    lat_runs.push(run);
+                    let mut each = Vec::new();
+                    for probes in bench::PROBE_SETS {
+                        let run = b.window(
+                            &mut survivors,
+                            &shape,
+                            mode,
+                            rep,
+                            plan.idle,
+                            &mut quiet.rtnls[0],
+                            &mut query,
+                            peer.as_fd(),
+                            probes,
+                        )?;
+                        let n: usize = run.ops.values().map(Vec::len).sum();
+                        each.push(format!("{n} {}", probes.join("/")));
+                        lat_runs.push(run);
+                    }
+                    line.push(format!("{} {}", mode.unwrap_or("idle"), each.join(" + ")));
                 }
                 println!(
                     "# latency ({}) L={} M={} rep {}/{}: {}",
@@ -411,15 +413,18 @@ fn run(args: &Args) -> Result<bool, String> {
                     p.m,
                     rep + 1,
                     plan.lat_reps,
-                    line.join(", ")
+                    line.join("; ")
                 );
             }
             drop((query, peer));
             b.retire(quiet)?;
             b.retire(survivors)?;
             Ok(format!(
-                "L={} M={}, {} windows per mode and idle",
-                p.l, p.m, plan.lat_reps
+                "L={} M={}, {} rounds of {} windows per mode and idle",
+                p.l,
+                p.m,
+                plan.lat_reps,
+                bench::PROBE_SETS.len()
             ))
         })(),
     };
