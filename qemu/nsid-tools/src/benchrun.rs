@@ -265,8 +265,15 @@ impl Bench<'_> {
         query: &mut Rtnl,
         peer: BorrowedFd<'_>,
         probes: &[&str],
+        probe_cpu: Option<usize>,
     ) -> Result<LatencyRun, String> {
         let probe = |op: &str| probes.contains(&op);
+        // Each timed thread on `probe_cpu`: a CPU that exists, so this cannot fail.
+        let pin = || {
+            if let Some(cpu) = probe_cpu {
+                pin_to(cpu).unwrap_or_else(|e| panic!("pinning a timed thread to CPU {cpu}: {e}"));
+            }
+        };
         let base = self.live()?;
         let go = AtomicBool::new(false);
         let stop = AtomicBool::new(false);
@@ -292,6 +299,7 @@ impl Bench<'_> {
                 if !probe("unshare") {
                     return (Vec::new(), fds);
                 }
+                pin();
                 let ops = worker(&go, &stop, Duration::from_millis(5), || {
                     if fds.len() >= 1000 {
                         return None;
@@ -310,6 +318,7 @@ impl Bench<'_> {
                 if !probe("rtnl") {
                     return Vec::new();
                 }
+                pin();
                 let mut qlen = 1000;
                 worker(&go, &stop, Duration::from_millis(1), || {
                     qlen ^= 1;
@@ -321,6 +330,7 @@ impl Bench<'_> {
                 if !probe("getnsid") {
                     return Vec::new();
                 }
+                pin();
                 worker(&go, &stop, Duration::from_millis(1), || {
                     let t = Instant::now();
                     query.get_nsid(peer).ok().map(|_| t.elapsed())
@@ -463,6 +473,58 @@ impl Bench<'_> {
         }
         self.retire(peers)?;
         Ok(runs)
+    }
+}
+
+/// Where the kernel may run the work of its unbound workqueues, `cleanup_net()`'s among them.
+const WQ_CPUMASK: &str = "/sys/devices/virtual/workqueue/cpumask";
+
+/// The latency part's CPUs split (`nsid-bench --lat-cpus split`): while this lives, the
+/// kernel's unbound workqueues run on CPU 0 only, and [`Bench::window`] pins the timed threads
+/// to the last CPU, so that what they wait for is a lock, not the CPU of the step's worker.
+/// Dropping it gives the workqueues their CPUs back.
+pub struct CpuSplit {
+    old: String,
+    pub probe_cpu: usize,
+}
+
+impl CpuSplit {
+    pub fn new(cpus: usize) -> Result<Self, String> {
+        if cpus < 2 {
+            return Err(format!(
+                "--lat-cpus split needs 2 CPUs, the guest has {cpus} (or --lat-cpus shared)"
+            ));
+        }
+        let old = std::fs::read_to_string(WQ_CPUMASK)
+            .map_err(|e| format!("cannot read {WQ_CPUMASK}: {e}"))?;
+        std::fs::write(WQ_CPUMASK, "1").map_err(|e| format!("{WQ_CPUMASK} <- 1: {e}"))?;
+        Ok(Self {
+            old: old.trim().to_string(),
+            probe_cpu: cpus - 1,
+        })
+    }
+}
+
+impl Drop for CpuSplit {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::write(WQ_CPUMASK, &self.old) {
+            eprintln!("# {WQ_CPUMASK} <- {}: {e}", self.old);
+        }
+    }
+}
+
+/// Pins the calling thread to `cpu`.
+fn pin_to(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: an all-zero cpu_set_t is the empty set, a valid value of the plain C struct.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid cpu_set_t; CPU_SET ignores a cpu beyond its bits.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: `set` is a valid cpu_set_t of the size given; 0 is the calling thread.
+    let r = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 

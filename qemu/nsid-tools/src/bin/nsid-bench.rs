@@ -6,7 +6,7 @@
 //! as JSON. See `USAGE`.
 
 use nsid_tools::bench::{self, Point, Scheme, Shape};
-use nsid_tools::benchrun::{raise_nofile, Bench, Nets};
+use nsid_tools::benchrun::{raise_nofile, Bench, CpuSplit, Nets};
 use nsid_tools::driver::Module;
 use nsid_tools::json::Json;
 use nsid_tools::netns::Home;
@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 const USAGE: &str = "\
 usage: nsid-bench [--quick] [--ls L,...] [--ms M,...] [--k K] [--reps R]
                   [--sweep off] [--modes MODE,...] [--latency L,M|off] [--lat-reps N]
-                  [--idle-ms MS] [--e2e N|0] [--e2e-rounds N] [--json FILE]
+                  [--lat-cpus split|shared] [--idle-ms MS] [--e2e N|0] [--e2e-rounds N]
+                  [--json FILE]
 
 Measures rnsid's modes against the in-tree C (mode c) on this kernel.
 Needs rnsid loaded on a kernel with its cleanup_net() hook.
@@ -49,8 +50,13 @@ per mode, in rounds.
                    mode rnsid accepts here but shadow; c first)
   --latency L,M    the latency point (default the largest L and M, or L:M);
                    off: none
-  --lat-reps N     latency rounds (default 3): per mode and idle, a window that
+  --lat-reps N     latency rounds (default 5): per mode and idle, a window that
                    makes nets and one that runs the rtnl user and RTM_GETNSID
+  --lat-cpus C     split (default): the kernel's unbound workqueues, and with
+                   them cleanup_net(), run on the first CPU and the timed
+                   operations on the last, so that they wait for locks, not
+                   for the step's CPU; shared: wherever the scheduler puts
+                   them (needs 2 CPUs for split)
   --idle-ms MS     length of an idle window (default 2000)
   --e2e N          nets per mode end to end (default 1000; 0: none)
   --e2e-rounds N   rounds the modes take turns in (default 4)
@@ -71,6 +77,7 @@ struct Args {
     /// `Some(None)`: off.
     latency: Option<Option<Point>>,
     lat_reps: Option<usize>,
+    lat_split: Option<bool>,
     idle_ms: Option<u64>,
     e2e: Option<usize>,
     e2e_rounds: Option<usize>,
@@ -88,6 +95,8 @@ struct Plan {
     sweep: bool,
     latency: Option<Point>,
     lat_reps: usize,
+    /// The step's worker on the first CPU, the timed operations on the last.
+    lat_split: bool,
     idle: Duration,
     e2e: usize,
     e2e_rounds: usize,
@@ -129,6 +138,13 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
             "--k" => a.k = Some(number(&opt, &v)?),
             "--reps" => a.reps = Some(positive(number(&opt, &v)?)?),
             "--lat-reps" => a.lat_reps = Some(positive(number(&opt, &v)?)?),
+            "--lat-cpus" => {
+                a.lat_split = Some(match v.as_str() {
+                    "split" => true,
+                    "shared" => false,
+                    _ => return Err(format!("--lat-cpus wants split or shared, not '{v}'")),
+                })
+            }
             "--idle-ms" => a.idle_ms = Some(number(&opt, &v)? as u64),
             "--e2e" => a.e2e = Some(number(&opt, &v)?),
             "--e2e-rounds" => a.e2e_rounds = Some(positive(number(&opt, &v)?)?),
@@ -186,7 +202,8 @@ impl Args {
             reps: self.reps.unwrap_or(if q { 2 } else { 5 }),
             sweep: !self.sweep_off,
             latency: self.latency.unwrap_or(Some(largest)),
-            lat_reps: self.lat_reps.unwrap_or(if q { 1 } else { 3 }),
+            lat_reps: self.lat_reps.unwrap_or(if q { 1 } else { 5 }),
+            lat_split: self.lat_split.unwrap_or(true),
             idle: Duration::from_millis(self.idle_ms.unwrap_or(if q { 500 } else { 2000 })),
             e2e: self.e2e.unwrap_or(if q { 50 } else { 1000 }),
             e2e_rounds: self.e2e_rounds.unwrap_or(if q { 1 } else { 4 }),
@@ -377,6 +394,8 @@ fn run(args: &Args) -> Result<bool, String> {
                 }
             };
             let shape = Shape::new(p, plan.k);
+            let split = plan.lat_split.then(|| CpuSplit::new(cpus)).transpose()?;
+            let probe_cpu = split.as_ref().map(|s| s.probe_cpu);
             let mut quiet = b.nets(1)?;
             let mut query = home
                 .within(survivors.fds[0].as_fd(), Rtnl::open)
@@ -399,6 +418,7 @@ fn run(args: &Args) -> Result<bool, String> {
                             &mut query,
                             peer.as_fd(),
                             probes,
+                            probe_cpu,
                         )?;
                         let n: usize = run.ops.values().map(Vec::len).sum();
                         each.push(format!("{n} {}", probes.join("/")));
@@ -508,6 +528,7 @@ fn run(args: &Args) -> Result<bool, String> {
                             .with("l", p.l)
                             .with("m", p.m)
                             .with("reps", plan.lat_reps)
+                            .with("cpus", if plan.lat_split { "split" } else { "shared" })
                             .with("idle_ms", plan.idle.as_millis() as u64)
                     }),
                 )
@@ -588,7 +609,8 @@ mod tests {
             (vec![1, 10, 100], vec![10, 100, 1000], 5, 8)
         );
         assert_eq!(p.latency, Some(Point { l: 100, m: 1000 }));
-        assert_eq!((p.e2e, p.e2e_rounds, p.lat_reps), (1000, 4, 3));
+        assert_eq!((p.e2e, p.e2e_rounds, p.lat_reps), (1000, 4, 5));
+        assert!(p.lat_split);
         let p = parse(&["--quick"]).unwrap().unwrap().plan();
         assert_eq!((p.reps, p.e2e, p.lat_reps), (2, 50, 1));
         assert_eq!(p.latency, Some(Point { l: 10, m: 40 }));
@@ -630,6 +652,8 @@ mod tests {
         let a = parse(&["--modes", "c:relocated"]).unwrap().unwrap();
         assert_eq!(a.modes.unwrap(), ["c", "relocated"]);
         assert!(parse(&["--help"]).unwrap().is_none());
+        let p = parse(&["--lat-cpus", "shared"]).unwrap().unwrap().plan();
+        assert!(!p.lat_split);
     }
 
     #[test]
@@ -643,6 +667,7 @@ mod tests {
             &["--latency", "1,2,3"],
             &["--e2e-rounds", "0"],
             &["--sweep", "on"],
+            &["--lat-cpus", "both"],
             &["--bogus", "1"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
