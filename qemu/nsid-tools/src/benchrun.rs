@@ -517,7 +517,8 @@ impl Drop for CpuSplit {
 fn pin_to(cpu: usize) -> std::io::Result<()> {
     // SAFETY: an all-zero cpu_set_t is the empty set, a valid value of the plain C struct.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is a valid cpu_set_t; CPU_SET ignores a cpu beyond its bits.
+    // SAFETY: `set` is a valid cpu_set_t; CPU_SET indexes its bits with a bounds check, so
+    // a cpu beyond them would panic, not write past it (callers pass one below the CPU count).
     unsafe { libc::CPU_SET(cpu, &mut set) };
     // SAFETY: `set` is a valid cpu_set_t of the size given; 0 is the calling thread.
     let r = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
